@@ -1,0 +1,2 @@
+"""The reference sandbox: App Engine's outbound socket service rebuilt, a
+drop-in `socket` module backed by a service that owns the real sockets."""
