@@ -105,3 +105,40 @@ class CaseResult:
             duration=float(data.get("duration", 0.0)),
             reason=str(data.get("reason", "")),
         )
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a results file says about the run as a whole."""
+
+    suite_version: str
+    candidate: str
+    candidate_version: str
+    profile: str
+    python: str          # the harness's Python
+    platform: str
+    started: float       # epoch seconds
+    finished: float
+    strict: bool = False
+    interrupted: bool = False
+    argv: Sequence[str] = field(default_factory=tuple, hash=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "suite_version": self.suite_version, "candidate": self.candidate,
+            "candidate_version": self.candidate_version, "profile": self.profile,
+            "python": self.python, "platform": self.platform, "started": self.started,
+            "finished": self.finished, "strict": self.strict,
+            "interrupted": self.interrupted, "argv": list(self.argv),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunInfo:
+        return cls(
+            suite_version=str(data["suite_version"]), candidate=str(data["candidate"]),
+            candidate_version=str(data["candidate_version"]), profile=str(data["profile"]),
+            python=str(data["python"]), platform=str(data["platform"]),
+            started=float(data["started"]), finished=float(data["finished"]),
+            strict=bool(data.get("strict", False)), interrupted=bool(data.get("interrupted", False)),
+            argv=tuple(data.get("argv", ())),
+        )
