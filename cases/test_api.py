@@ -1,0 +1,455 @@
+"""API: the standard socket module API, outbound only (API-1..8), and the
+errno of blocked calls (API-5, SHOULD), one case per clause family."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import time
+
+import pytest
+
+from cases.probes import address_of, new_socket
+from conformance.adapter import Unsupported
+from conformance.remote import attempt
+from fakenet.world import generated_bytes
+
+ECHO_NAME = "echo.example-public.net"
+FAMILIES = ["ipv4", "ipv6"]
+MARGIN = 1.0   # seconds a timeout may overrun
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---- API-1 ----------------------------------------------------------------------
+STANDARD_NAMES = [
+    "socket", "create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex",
+    "error", "timeout", "gaierror", "herror", "AF_INET", "AF_INET6", "SOCK_STREAM",
+    "SOCK_DGRAM", "SOL_SOCKET", "IPPROTO_TCP", "IPPROTO_UDP", "SHUT_RD", "SHUT_WR",
+    "SHUT_RDWR", "getdefaulttimeout", "setdefaulttimeout", "inet_aton", "inet_ntoa",
+    "inet_pton", "inet_ntop", "htons", "ntohs", "getfqdn", "gethostname",
+]
+
+
+@pytest.mark.clause("API-1", "MUST")
+def test_module_has_the_standard_names(instance, verdict):
+    socket = instance.module("socket")
+    missing = [n for n in STANDARD_NAMES if attempt(getattr, socket, n).raised]
+    verdict.check(not missing, name="names", expected="every standard name is present",
+                  observed=f"missing: {missing}" if missing else "all present")
+
+
+@pytest.mark.clause("API-1", "MUST")
+def test_error_classes_are_related_as_documented(instance, verdict):
+    builtins = instance.builtins()
+    socket = instance.module("socket")
+    pairs = [("gaierror", "error"), ("herror", "error"), ("timeout", "error")]
+    wrong = [f"{a} !<= {b}" for a, b in pairs
+             if not builtins.call("issubclass", getattr(socket, a), getattr(socket, b))]
+    verdict.check(not wrong, name="hierarchy",
+                  expected="gaierror, herror and timeout subclass socket.error",
+                  observed="; ".join(wrong) or "as documented")
+
+
+# ---- API-2 ----------------------------------------------------------------------
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("fam", [*FAMILIES, "name"])
+def test_create_connection_echo_roundtrip_and_eof(fam, instance, verdict, world):
+    target = ECHO_NAME if fam == "name" else address_of(world, "public-echo", fam)
+    socket = instance.module("socket")
+    payload = f"API-2 echo over {fam}\n".encode() * 50
+    sock = socket.call("create_connection", (target, 7), 5)
+    sock.call("sendall", payload)
+    sock.call("shutdown", socket.SHUT_WR)
+    got = instance.recv_until_eof(sock)
+    tail = sock.call("recv", 16)
+    sock.call("close")
+    verdict.check(got.sha256 == sha(payload) and got.eof, name="echo",
+                  expected=f"the {len(payload)} bytes come back, then EOF",
+                  observed=f"{got.nbytes} bytes eof={got.eof}")
+    verdict.check(bytes(tail) == b"", name="eof", expected="recv returns b'' at EOF",
+                  observed=repr(tail))
+    verdict.delivered(len(payload), sha(payload), port=7)
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_connect_ex_returns_zero_and_names(fam, instance, verdict, world):
+    address = address_of(world, "public-echo", fam)
+    socket = instance.module("socket")
+    sock = new_socket(socket, fam)
+    code = sock.call("connect_ex", (address, 7))
+    peer = sock.call("getpeername")
+    local = sock.call("getsockname")
+    sock.call("close")
+    verdict.check(code == 0, name="connect_ex", expected="0", observed=repr(code))
+    size = 2 if fam == "ipv4" else 4
+    verdict.check(tuple(peer[:2]) == (address, 7) and len(peer) == size, name="getpeername",
+                  expected=f"({address!r}, 7{', 0, 0' if size == 4 else ''})",
+                  observed=repr(peer))
+    verdict.check(isinstance(local, tuple) and len(local) == size and isinstance(local[1], int),
+                  name="getsockname", expected=f"a {size}-tuple", observed=repr(local))
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_recv_into(instance, verdict, world):
+    socket = instance.module("socket")
+    buf = instance.builtins().call("bytearray", 32)
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    sock.call("sendall", b"recv_into works")
+    count = sock.call("recv_into", buf)
+    got = bytes(instance.builtins().call("bytes", buf))
+    sock.call("close")
+    verdict.check(got[:count] == b"recv_into works"[:count] and count > 0, name="recv_into",
+                  expected="the bytes land in the buffer", observed=f"{count}: {got!r}")
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_makefile_write_flush_readline(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    stream = sock.call("makefile", "rwb")
+    stream.call("write", b"a line through makefile\r\n")
+    stream.call("flush")
+    line = stream.call("readline")
+    stream.call("close")
+    sock.call("close")
+    verdict.check(bytes(line) == b"a line through makefile\r\n", name="makefile",
+                  expected="readline returns the echoed line", observed=repr(line))
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_udp_sendto_recvfrom(fam, instance, verdict, world):
+    address = address_of(world, "public-echo", fam)
+    socket = instance.module("socket")
+    sock = new_socket(socket, fam, "udp")
+    payload = f"API-2 datagram {fam}".encode()
+    sent = sock.call("sendto", payload, (address, 7))
+    data, source = sock.call("recvfrom", 2048)
+    sock.call("close")
+    verdict.check(sent == len(payload) and bytes(data) == payload
+                  and tuple(source[:2]) == (address, 7), name="udp-echo",
+                  expected=f"sendto returns {len(payload)}; the datagram comes back from "
+                           f"({address}, 7)", observed=f"sent {sent}; {data!r} from {source!r}")
+    verdict.delivered(len(payload), sha(payload), address=address, port=7, proto="udp")
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_udp_connected_send_recv(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = new_socket(socket, "ipv4", "udp")
+    sock.call("connect", (address_of(world, "public-echo"), 7))
+    sock.call("send", b"connected datagram")
+    data = sock.call("recv", 2048)
+    sock.call("close")
+    verdict.check(bytes(data) == b"connected datagram", name="udp-connected",
+                  expected="send/recv on a connected UDP socket", observed=repr(data))
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_bulk_1mib_to_sink_by_digest(fam, instance, verdict, world):
+    """1 MiB out; the sink only answers after EOF, so its answer also proves
+    shutdown(SHUT_WR) delivered EOF."""
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo", fam), 9), 10)
+    with instance.timeout(60):
+        sent = instance.sendall_pattern(sock, 1 << 20)
+        sock.call("shutdown", socket.SHUT_WR)
+        answer = instance.recv_until_eof(sock)
+    sock.call("close")
+    want = f"{sent.nbytes} {sent.sha256}\n".encode()
+    verdict.check(bytes(answer.head) == want, name="sink-answer", expected=repr(want),
+                  observed=repr(bytes(answer.head)))
+    verdict.delivered(sent.nbytes, sent.sha256, port=9)
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_bulk_4mib_download_by_digest(instance, verdict, world):
+    body = next(b for b in world.data.http_bodies if b.size)
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (ECHO_NAME, 80), 10)
+    sock.call("sendall", f"GET {body.path} HTTP/1.0\r\nHost: {ECHO_NAME}\r\n\r\n".encode())
+    header = b""
+    while not header.endswith(b"\r\n\r\n") and len(header) < 8192:
+        chunk = bytes(sock.call("recv", 1))
+        if not chunk:
+            break
+        header += chunk
+    with instance.timeout(60):
+        got = instance.recv_until_eof(sock)
+    sock.call("close")
+    want = sha(generated_bytes(body.size or 0))
+    verdict.check(got.sha256 == want and got.nbytes == body.size, name="download",
+                  expected=f"{body.size} bytes sha256={want[:16]}...",
+                  observed=f"{got.nbytes} bytes sha256={got.sha256[:16]}... after "
+                           f"{header[:40]!r}")
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_close_is_idempotent(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    first = attempt(sock.call, "close")
+    second = attempt(sock.call, "close")
+    after = attempt(sock.call, "send", b"x")
+    verdict.check(first.ok and second.ok, name="close-twice", expected="close() twice is fine",
+                  observed=f"{first.describe()}; {second.describe()}")
+    verdict.check(after.raised, name="closed", expected="send on a closed socket raises",
+                  observed=after.describe())
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_context_manager_closes(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    with sock:
+        sock.call("sendall", b"inside with")
+        echoed = sock.call("recv", 64)
+    after = attempt(sock.call, "send", b"x")
+    verdict.check(bytes(echoed) == b"inside with", name="inside", expected="echo inside with",
+                  observed=repr(echoed))
+    verdict.check(after.raised, name="closed", expected="the socket is closed after with",
+                  observed=after.describe())
+    verdict.reached(address_of(world, "public-echo"), 7, "tcp", kind="close")
+
+
+# ---- API-3 ----------------------------------------------------------------------
+@pytest.mark.clause("API-3", "MUST")
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_recv_from_silent_peer_times_out(fam, instance, verdict, world):
+    socket = instance.module("socket")
+    sock = new_socket(socket, fam)
+    sock.call("settimeout", 0.5)
+    sock.call("connect", (address_of(world, "public-echo", fam), 2000))
+    got = sock.call("gettimeout")
+    started = time.monotonic()
+    tried = attempt(sock.call, "recv", 16)
+    elapsed = time.monotonic() - started
+    sock.call("close")
+    verdict.check(got == 0.5, name="gettimeout", expected="0.5", observed=repr(got))
+    verdict.raised(tried, timeout=True)
+    verdict.check(elapsed < 0.5 + MARGIN, name="prompt", expected=f"< {0.5 + MARGIN} s",
+                  observed=f"{elapsed:.2f} s")
+
+
+@pytest.mark.clause("API-3", "MUST")
+def test_udp_recvfrom_times_out(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = new_socket(socket, "ipv4", "udp")
+    sock.call("settimeout", 0.5)
+    sock.call("sendto", b"into the void", (address_of(world, "public-echo"), 2000))
+    started = time.monotonic()
+    tried = attempt(sock.call, "recvfrom", 16)
+    elapsed = time.monotonic() - started
+    sock.call("close")
+    verdict.raised(tried, timeout=True)
+    verdict.check(elapsed < 0.5 + MARGIN, name="prompt", expected=f"< {0.5 + MARGIN} s",
+                  observed=f"{elapsed:.2f} s")
+
+
+@pytest.mark.clause("API-3", "MUST")
+def test_setblocking(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 2000), 5)
+    sock.call("setblocking", False)
+    nonblocking = sock.call("gettimeout")
+    started = time.monotonic()
+    tried = attempt(sock.call, "recv", 16)
+    elapsed = time.monotonic() - started
+    sock.call("setblocking", True)
+    blocking = sock.call("gettimeout")
+    sock.call("close")
+    verdict.check(nonblocking == 0.0 and blocking is None, name="gettimeout",
+                  expected="0.0 after setblocking(False), None after setblocking(True)",
+                  observed=f"{nonblocking!r}, {blocking!r}")
+    verdict.raised(tried, socket_error=True, timeout=False)
+    verdict.check(elapsed < MARGIN, name="immediate", expected="a non-blocking recv returns "
+                  "at once", observed=f"{elapsed:.2f} s")
+
+
+@pytest.mark.clause("API-3", "MUST")
+def test_setdefaulttimeout_applies_to_new_sockets(instance, verdict):
+    socket = instance.module("socket")
+    socket.call("setdefaulttimeout", 0.7)
+    try:
+        default = socket.call("getdefaulttimeout")
+        sock = socket.call("socket", socket.AF_INET, socket.SOCK_STREAM)
+        inherited = sock.call("gettimeout")
+        sock.call("close")
+    finally:
+        socket.call("setdefaulttimeout", None)
+    verdict.check(default == 0.7 and inherited == 0.7, name="default-timeout",
+                  expected="getdefaulttimeout() and a new socket's gettimeout() are 0.7",
+                  observed=f"{default!r}, {inherited!r}")
+
+
+@pytest.mark.clause("API-3", "MUST")
+def test_create_connection_timeout_argument(instance, verdict, world):
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 2000), 0.4)
+    got = sock.call("gettimeout")
+    started = time.monotonic()
+    tried = attempt(sock.call, "recv", 1)
+    elapsed = time.monotonic() - started
+    sock.call("close")
+    verdict.check(got == 0.4, name="gettimeout", expected="0.4", observed=repr(got))
+    verdict.raised(tried, timeout=True)
+    verdict.check(elapsed < 0.4 + MARGIN, name="prompt", expected=f"< {0.4 + MARGIN} s",
+                  observed=f"{elapsed:.2f} s")
+
+
+# ---- API-4 ----------------------------------------------------------------------
+@pytest.mark.clause("API-4", "MUST")
+def test_getaddrinfo_both_families(instance, verdict, world):
+    host = world.data.host("public-echo")
+    socket = instance.module("socket")
+    infos = socket.call("getaddrinfo", ECHO_NAME, 7, 0, socket.SOCK_STREAM)
+    found = {tuple(i[4]) for i in infos}
+    v4 = [sa for sa in found if sa[0] == host.ipv4[0]]
+    v6 = [sa for sa in found if sa[0] == host.ipv6[0]]
+    verdict.check(bool(v4) and bool(v6), name="answers",
+                  expected=f"{host.ipv4[0]} and {host.ipv6[0]}", observed=repr(sorted(found)))
+    verdict.check(all(len(sa) == 2 for sa in v4) and all(len(sa) == 4 for sa in v6),
+                  name="tuples", expected="IPv4 2-tuples, IPv6 4-tuples",
+                  observed=repr(v4 + v6))
+
+
+@pytest.mark.clause("API-4", "MUST")
+def test_getaddrinfo_ipv6_only_gives_4_tuples(instance, verdict, world):
+    socket = instance.module("socket")
+    infos = socket.call("getaddrinfo", ECHO_NAME, 7, socket.AF_INET6)
+    sockaddrs = [tuple(i[4]) for i in infos]
+    want = world.data.host("public-echo").ipv6[0]
+    verdict.check(bool(sockaddrs) and all(len(sa) == 4 and sa[0] == want for sa in sockaddrs),
+                  name="ipv6", expected=f"({want!r}, 7, flowinfo, scope_id) only",
+                  observed=repr(sockaddrs))
+
+
+@pytest.mark.clause("API-4", "MUST")
+def test_gethostbyname_and_ex(instance, verdict, world):
+    want = world.data.host("public-echo").ipv4[0]
+    socket = instance.module("socket")
+    single = socket.call("gethostbyname", ECHO_NAME)
+    name, aliases, addresses = socket.call("gethostbyname_ex", ECHO_NAME)
+    verdict.check(single == want and want in list(addresses), name="resolved",
+                  expected=want, observed=f"{single!r}; {name!r} {aliases!r} {addresses!r}")
+
+
+@pytest.mark.clause("API-4", "MUST")
+def test_cname_is_followed(instance, verdict, world):
+    want = world.data.host("public-mail").ipv4[0]
+    socket = instance.module("socket")
+    got = socket.call("gethostbyname", "mail-alias.mailhostingcompany.net")
+    verdict.check(got == want, name="cname", expected=want, observed=repr(got))
+
+
+@pytest.mark.clause("API-4", "MUST")
+@pytest.mark.parametrize("call", ["getaddrinfo", "gethostbyname"])
+def test_unknown_name_raises_gaierror(call, instance, verdict):
+    socket = instance.module("socket")
+    args = ("no-such-host.invalid", 80) if call == "getaddrinfo" else ("no-such-host.invalid",)
+    tried = attempt(socket.call, call, *args)
+    verdict.check(tried.error is not None and tried.error.is_gaierror, name="gaierror",
+                  expected="socket.gaierror", observed=tried.describe())
+
+
+# ---- API-5 and the errno of blocked calls (SHOULD) ------------------------------
+# CLAUSES.md: a blocked call raises with errno EACCES as SHOULD; API-5 is the
+# clause that names EACCES for blocked destinations. One row per clause family.
+BLOCKED = [
+    ("DST", "private-10", "10.0.0.1", 7),
+    ("EXC", "gmail-smtp", "smtp.gmail.com", 993),
+    ("P25", "public-mail", "93.184.215.14", 25),
+    ("DST-5", "google-web", "172.217.16.14", 80),
+]
+
+
+@pytest.mark.clause("API-5", "SHOULD")
+@pytest.mark.parametrize(("family_", "host", "target", "port"), BLOCKED,
+                         ids=[f"{f}-{h}-{p}" for f, h, _, p in BLOCKED])
+def test_connect_ex_returns_eacces(family_, host, target, port, instance, verdict, world):
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    code = attempt(sock.call, "connect_ex", (target, port))
+    sock.call("close")
+    address = address_of(world, host)
+    hits = verdict.events(address=address, port=port, proto="tcp")
+    verdict.check(code.ok and code.value == errno.EACCES and not hits, name="connect_ex",
+                  expected=f"connect_ex returns EACCES ({errno.EACCES}) and nothing reaches "
+                           f"{address}:{port}",
+                  observed=f"{code.describe()}; {len(hits)} journal event(s)")
+
+
+@pytest.mark.clause("API-5", "SHOULD")
+@pytest.mark.parametrize(("family_", "host", "target", "port"), BLOCKED,
+                         ids=[f"{f}-{h}-{p}" for f, h, _, p in BLOCKED])
+def test_blocked_connect_raises_eacces(family_, host, target, port, instance, verdict):
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    tried = attempt(sock.call, "connect", (target, port))
+    sock.call("close")
+    verdict.raised(tried, errno="EACCES", socket_error=True)
+
+
+@pytest.mark.clause("API-5", "SHOULD")
+def test_blocked_sendto_raises_eacces(instance, verdict):
+    socket = instance.module("socket")
+    sock = new_socket(socket, "ipv4", "udp")
+    tried = attempt(sock.call, "sendto", b"blocked datagram", ("10.0.0.1", 7))
+    sock.call("close")
+    verdict.raised(tried, errno="EACCES", socket_error=True)
+
+
+# ---- API-6 ----------------------------------------------------------------------
+@pytest.mark.clause("API-6", "SHOULD")
+def test_select_reports_readiness(instance, verdict, world):
+    socket = instance.module("socket")
+    select = instance.module("select")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    idle, writable, _ = select.call("select", [sock], [sock], [], 0.2)
+    sock.call("sendall", b"ready?")
+    readable, _, _ = select.call("select", [sock], [], [], 2.0)
+    sock.call("recv", 16)
+    sock.call("close")
+    verdict.check(len(idle) == 0 and len(writable) == 1 and len(readable) == 1, name="select",
+                  expected="not readable before data, writable at once, readable after the echo",
+                  observed=f"readable-before={len(idle)} writable={len(writable)} "
+                           f"readable-after={len(readable)}")
+
+
+# ---- API-7, API-8 (MAY: recorded) -------------------------------------------------
+@pytest.mark.clause("API-7", "MAY")
+def test_asyncio_connection_recorded(instance, verdict, world):
+    imported = attempt(instance.module, "asyncio")
+    if imported.raised:
+        raise Unsupported(f"the instance's Python has no asyncio ({imported.describe()})")
+    asyncio = imported.value
+    address = address_of(world, "public-echo")
+    coroutine = asyncio.call("open_connection", address, 7)
+    tried = attempt(asyncio.call, "run", coroutine)
+    hits = verdict.events(address=address, port=7, proto="tcp")
+    verdict.check(tried.ok and bool(hits), name="asyncio-works",
+                  expected="(recorded) whether asyncio.open_connection reaches the peer",
+                  observed=f"{tried.describe()}; {len(hits)} journal event(s)")
+
+
+@pytest.mark.clause("API-8", "MAY")
+def test_byte_meter_beside_journal(candidate, instance, verdict, world):
+    before = candidate.bytes_metered()
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo"), 9), 5)
+    sent = instance.sendall_pattern(sock, 65536)
+    sock.call("shutdown", socket.SHUT_WR)
+    instance.recv_until_eof(sock)
+    sock.call("close")
+    after = candidate.bytes_metered()
+    seen = verdict.delivered(sent.nbytes, sent.sha256, port=9)
+    verdict.check(after - before >= seen.nbytes, name="metered",
+                  expected=f"(recorded) the meter counts at least the {seen.nbytes} bytes "
+                           "the peer saw",
+                  observed=f"meter delta {after - before}")
+

@@ -1,0 +1,58 @@
+"""APP: a pickled socket carries on in another instance of the same app (one
+TCP connection at the peer), and is useless to another app (nothing sent)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from conformance.adapter import Unsupported
+from conformance.remote import attempt
+
+
+def _echo(world) -> str:
+    return world.data.host("public-echo").ipv4[0]
+
+
+@pytest.mark.clause("APP-1", "MUST")
+def test_same_app_carries_on(instances, verdict, world):
+    first, second = instances.start("app-a"), instances.start("app-a")
+    sock = first.module("socket").call("create_connection", (_echo(world), 7), 5)
+    sock.call("sendall", b"one")
+    first_echo = sock.call("recv", 16)
+    pickled = attempt(first.pickle, sock)
+    verdict.check(pickled.ok, name="pickle", expected="the socket pickles",
+                  observed=pickled.describe())
+    moved = second.unpickle(pickled.value)
+    moved.call("sendall", b"two")
+    second_echo = moved.call("recv", 16)
+    moved.call("close")
+    attempt(sock.call, "close")
+    verdict.check(bytes(first_echo) == b"one" and bytes(second_echo) == b"two", name="echo",
+                  expected="b'one' then b'two' echoed", observed=f"{first_echo!r} {second_echo!r}")
+    connects = verdict.events(address=_echo(world), port=7, proto="tcp", kind="connect")
+    verdict.check(len(connects) == 1, name="one-connection",
+                  expected="the peer saw one connection", observed=f"{len(connects)} connects")
+    verdict.delivered(6, hashlib.sha256(b"onetwo").hexdigest(), address=_echo(world), port=7)
+
+
+@pytest.mark.clause("APP-2", "MUST")
+def test_other_app_cannot_use_it(instances, verdict, world):
+    owner, stranger = instances.start("app-a"), instances.start("app-b")
+    sock = owner.module("socket").call("create_connection", (_echo(world), 7), 5)
+    sock.call("sendall", b"one")
+    sock.call("recv", 16)
+    pickled = attempt(owner.pickle, sock)
+    if pickled.raised:
+        raise Unsupported("the socket does not pickle in its own app, so there is nothing for "
+                          f"another app to misuse (APP-1 covers it): {pickled.describe()}")
+    stolen = attempt(stranger.unpickle, pickled.value)
+    used = stolen
+    if stolen.ok:
+        used = attempt(stolen.value.call, "sendall", b"stolen")
+    attempt(sock.call, "close")
+    verdict.check(used.error is not None and used.error.is_socket_error, name="refused",
+                  expected="unpickling or the first operation raises socket.error",
+                  observed=f"unpickle {stolen.describe()}; first use {used.describe()}")
+    verdict.delivered(3, hashlib.sha256(b"one").hexdigest(), address=_echo(world), port=7)

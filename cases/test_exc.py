@@ -1,0 +1,16 @@
+"""EXC: the documented exceptions (Google Public DNS, the Gmail hosts) and their
+limits, expanded from matrices/exc.toml."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.matrix import family, params
+from cases.probes import run_matrix_case
+
+CASES = family("exc", clause_prefix="EXC-")
+
+
+@pytest.mark.parametrize("case", params(CASES))
+def test_exception(case, request, instance, verdict, world):
+    run_matrix_case(request, instance, verdict, world, case)

@@ -1,0 +1,16 @@
+"""GCE-1: Compute Engine addresses are not Google's: allowed on any port but 25
+(port 25 is P25-1's row in matrices/ports.toml)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.matrix import family, params
+from cases.probes import run_matrix_case
+
+CASES = family("ports", clause_prefix="GCE-")
+
+
+@pytest.mark.parametrize("case", params(CASES))
+def test_compute_engine(case, request, instance, verdict, world):
+    run_matrix_case(request, instance, verdict, world, case)

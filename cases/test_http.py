@@ -1,0 +1,100 @@
+"""HTTP: http.client (httplib on 2.7) goes through urlfetch unless
+GAE_USE_SOCKETS_HTTPLIB is set to anything, the empty string included.
+Observable at the world's web server: urlfetch signs the User-Agent.
+
+Each case uses a fresh instance and sets the variable before the first
+import of the HTTP module, so that an implementation that decides at import
+time and one that decides per request are both exercised."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from cases.probes import check_nothing_at
+from conformance.remote import attempt
+
+HOST = "www.mailhostingcompany.net"
+SIGNATURE = "AppEngine-Google; (+http://code.google.com/appengine; appid: "
+UNSET = None
+
+
+def _instance(instances, value: str | None):
+    """A fresh instance of app-a with GAE_USE_SOCKETS_HTTPLIB set to `value` (None: unset)."""
+    env = {} if value is None else {"GAE_USE_SOCKETS_HTTPLIB": value}
+    if "env" in inspect.signature(instances.start).parameters:
+        inst = instances.start("app-a", env=env)
+    else:
+        inst = instances.start("app-a")
+    environ = inst.module("os").environ
+    if value is None:
+        environ.call("pop", "GAE_USE_SOCKETS_HTTPLIB", None)
+    else:
+        environ.call("__setitem__", "GAE_USE_SOCKETS_HTTPLIB", value)
+    return inst
+
+
+def _http_module(inst):
+    return inst.module("httplib" if inst.python_major == 2 else "http.client")
+
+
+def _get(inst, host: str, path: str):
+    conn = _http_module(inst).call("HTTPConnection", host, 80, timeout=10)
+    conn.call("request", "GET", path)
+    response = conn.call("getresponse")
+    status = response.status
+    body = bytes(response.call("read"))
+    conn.call("close")
+    return status, body
+
+
+def _user_agents(verdict, path: str) -> list[str]:
+    found = []
+    for event in verdict.events(kind="http-request"):
+        detail = dict(event.detail)
+        if path not in str(detail.get("path", detail)):
+            continue
+        headers = detail.get("headers", {})
+        if isinstance(headers, dict):
+            agent = next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
+        else:
+            agent = next((v for k, v in headers if str(k).lower() == "user-agent"), "")
+        found.append(str(agent or detail.get("user_agent", "")))
+    return found
+
+
+@pytest.mark.clause("HTTP-1", "MUST")
+def test_unset_goes_through_urlfetch(instances, verdict):
+    inst = _instance(instances, UNSET)
+    path = "/?case=http-1"
+    status, body = _get(inst, HOST, path)
+    agents = _user_agents(verdict, path)
+    verdict.check(status == 200 and body.startswith(b"hello"), name="response",
+                  expected="200 and the page", observed=f"{status} {body[:40]!r}")
+    verdict.check(any(SIGNATURE in a and "app-a" in a for a in agents), name="urlfetch",
+                  expected=f"the server saw a User-Agent with {SIGNATURE!r}app-a",
+                  observed=f"User-Agents seen: {agents}")
+
+
+@pytest.mark.clause("HTTP-2", "MUST")
+@pytest.mark.parametrize("value", ["", "1", "true"], ids=["empty", "one", "true"])
+def test_set_uses_sockets(value, instances, verdict):
+    inst = _instance(instances, value)
+    path = f"/?case=http-2-{value or 'empty'}"
+    status, body = _get(inst, HOST, path)
+    agents = _user_agents(verdict, path)
+    verdict.check(status == 200 and body.startswith(b"hello"), name="response",
+                  expected="200 and the page", observed=f"{status} {body[:40]!r}")
+    verdict.check(bool(agents) and not any(SIGNATURE in a for a in agents), name="sockets",
+                  expected="the server saw the request without the urlfetch signature",
+                  observed=f"User-Agents seen: {agents}")
+
+
+@pytest.mark.clause("HTTP-2", "MUST")
+@pytest.mark.parametrize("host", ["private-10", "metadata"])
+def test_set_applies_socket_restrictions(host, instances, verdict, world):
+    inst = _instance(instances, "")
+    address = world.data.host(host).address("ipv4")
+    tried = attempt(_get, inst, address, "/?case=http-2-blocked")
+    check_nothing_at(verdict, tried, address, 80, "tcp")

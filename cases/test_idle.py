@@ -1,0 +1,82 @@
+"""IDLE: reclamation after 10 minutes of inactivity, checked with the
+candidate's virtual clock (the `clock` fixture: UNSUPPORTED without one)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from conformance.remote import attempt
+
+MINUTE = 60.0
+
+
+def _connected(instance, world):
+    sock = instance.module("socket").call(
+        "create_connection", (world.data.host("public-echo").ipv4[0], 7), 5)
+    sock.call("sendall", b"start")
+    sock.call("recv", 16)
+    return sock
+
+
+def _works(sock, tag: bytes):
+    def roundtrip():
+        sock.call("sendall", tag)
+        return bytes(sock.call("recv", 64))
+    return attempt(roundtrip)
+
+
+@pytest.mark.clause("IDLE-1", "MUST")
+@pytest.mark.parametrize("minutes", [5, 9.5])
+def test_idle_less_than_10_minutes_still_works(minutes, clock, instance, verdict, world):
+    sock = _connected(instance, world)
+    clock.advance(minutes * MINUTE)
+    tried = _works(sock, b"still here")
+    attempt(sock.call, "close")
+    verdict.check(tried.ok and tried.value == b"still here", name="works",
+                  expected=f"the socket works after {minutes} idle minutes",
+                  observed=tried.describe())
+
+
+@pytest.mark.clause("IDLE-2", "MUST")
+def test_operations_renew_the_10_minutes(clock, instance, verdict, world):
+    sock = _connected(instance, world)
+    seen = []
+    for at in (9, 18, 27):
+        clock.advance(9 * MINUTE)
+        seen.append((at, _works(sock, f"at {at}".encode())))
+    attempt(sock.call, "close")
+    verdict.check(all(t.ok and t.value == f"at {m}".encode() for m, t in seen), name="renewed",
+                  expected="operations at 9, 18 and 27 minutes all work",
+                  observed="; ".join(f"{m} min: {t.describe()}" for m, t in seen))
+
+
+def _after_long_idle(clock, instance, world):
+    sock = _connected(instance, world)
+    sock.call("settimeout", 5.0)
+    clock.advance(10 * MINUTE + 30)
+    started = time.monotonic()
+    tried = _works(sock, b"after idle")
+    elapsed = time.monotonic() - started
+    attempt(sock.call, "close")
+    return tried, elapsed
+
+
+@pytest.mark.clause("IDLE-3", "MUST")
+def test_after_long_idle_works_or_raises_promptly(clock, instance, verdict, world):
+    tried, elapsed = _after_long_idle(clock, instance, world)
+    works = tried.ok and tried.value == b"after idle"
+    raised_promptly = (tried.error is not None and tried.error.is_socket_error
+                       and not tried.error.is_timeout and elapsed < 5.0)
+    verdict.check(works or raised_promptly, name="no-hang-no-silence",
+                  expected="the echo comes back, or socket.error (not a timeout) within 5 s",
+                  observed=f"{tried.describe()}")
+
+
+@pytest.mark.clause("IDLE-3", "MAY")
+def test_reclaimed_after_long_idle_recorded(clock, instance, verdict, world):
+    tried, _ = _after_long_idle(clock, instance, world)
+    verdict.check(tried.raised, name="reclaimed",
+                  expected="(recorded) whether the socket was reclaimed after 10.5 idle minutes",
+                  observed=tried.describe())

@@ -1,0 +1,133 @@
+"""OPT: socket options. Eight are supported (set is ignored, get answers a mock);
+every other raises on get and on set; SO_ERROR and SO_TYPE may answer truthfully."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from cases.probes import const, new_socket
+from conformance.remote import attempt
+
+SUPPORTED = [
+    ("SOL_SOCKET", "SO_KEEPALIVE", 1),
+    ("SOL_SOCKET", "SO_DEBUG", 1),
+    ("IPPROTO_TCP", "TCP_NODELAY", 1),
+    ("SOL_SOCKET", "SO_LINGER", struct.pack("ii", 1, 5)),
+    ("SOL_SOCKET", "SO_OOBINLINE", 1),
+    ("SOL_SOCKET", "SO_SNDBUF", 32768),
+    ("SOL_SOCKET", "SO_RCVBUF", 32768),
+    ("SOL_SOCKET", "SO_REUSEADDR", 1),
+]
+UNSUPPORTED = [
+    ("SOL_SOCKET", "SO_BROADCAST", 1, "tcp"),
+    ("IPPROTO_IP", "IP_TTL", 5, "tcp"),
+    ("IPPROTO_IP", "IP_TOS", 0x10, "tcp"),
+    ("SOL_SOCKET", "SO_BINDTODEVICE", b"lo\0", "tcp"),
+    ("IPPROTO_TCP", "TCP_KEEPIDLE", 30, "tcp"),
+    ("IPPROTO_TCP", "TCP_MAXSEG", 1200, "tcp"),
+    ("SOL_SOCKET", "SO_PRIORITY", 3, "tcp"),
+    ("IPPROTO_IP", "IP_MULTICAST_TTL", 4, "udp"),
+    ("SOL_SOCKET", "SO_BROADCAST", 1, "udp"),
+]
+
+
+def _get(sock, level: int, option: int, name: str):
+    if name == "SO_LINGER":
+        return sock.call("getsockopt", level, option, 8)
+    if name == "SO_BINDTODEVICE":
+        return sock.call("getsockopt", level, option, 16)
+    return sock.call("getsockopt", level, option)
+
+
+@pytest.mark.clause("OPT-1", "MUST")
+@pytest.mark.parametrize(("level", "name", "value"), SUPPORTED, ids=[s[1] for s in SUPPORTED])
+def test_supported_option_set_and_get(level, name, value, instance, verdict):
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    lvl, opt = const(socket, level), const(socket, name)
+    set_ = attempt(sock.call, "setsockopt", lvl, opt, value)
+    got = attempt(_get, sock, lvl, opt, name)
+    sock.call("close")
+    verdict.check(set_.ok, name="set", expected=f"setsockopt({name}) does not raise",
+                  observed=set_.describe())
+    verdict.check(got.ok and got.value is not None, name="get",
+                  expected=f"getsockopt({name}) returns a value", observed=got.describe())
+
+
+@pytest.mark.clause("OPT-2", "SHOULD")
+@pytest.mark.parametrize(("level", "name", "value"), SUPPORTED, ids=[s[1] for s in SUPPORTED])
+def test_supported_option_is_a_constant_mock(level, name, value, instance, verdict):
+    socket = instance.module("socket")
+    first, second = new_socket(socket), new_socket(socket)
+    lvl, opt = const(socket, level), const(socket, name)
+    before = _get(first, lvl, opt, name)
+    if isinstance(value, int) and before == value:
+        value = 0 if name not in ("SO_SNDBUF", "SO_RCVBUF") else value * 2
+    first.call("setsockopt", lvl, opt, value)
+    after = _get(first, lvl, opt, name)
+    other = _get(second, lvl, opt, name)
+    first.call("close")
+    second.call("close")
+    verdict.check(after == before and other == before, name="mock",
+                  expected=f"getsockopt({name}) unchanged by a set, the same on every socket",
+                  observed=f"before {before!r}, after set({value!r}) {after!r}, "
+                           f"other socket {other!r}")
+
+
+def _try_both(instance, level, name, value, proto):
+    socket = instance.module("socket")
+    sock = new_socket(socket, "ipv4", proto)
+    lvl, opt = const(socket, level), const(socket, name)
+    got = attempt(_get, sock, lvl, opt, name)
+    set_ = attempt(sock.call, "setsockopt", lvl, opt, value)
+    sock.call("close")
+    return got, set_
+
+
+@pytest.mark.clause("OPT-3", "MUST")
+@pytest.mark.parametrize(("level", "name", "value", "proto"), UNSUPPORTED,
+                         ids=[f"{u[1]}-{u[3]}" for u in UNSUPPORTED])
+def test_other_option_raises_on_get_and_set(level, name, value, proto, instance, verdict):
+    got, set_ = _try_both(instance, level, name, value, proto)
+    for what, tried in (("getsockopt", got), ("setsockopt", set_)):
+        verdict.check(tried.error is not None and tried.error.is_socket_error, name=what,
+                      expected=f"{what}({name}) raises socket.error", observed=tried.describe())
+
+
+@pytest.mark.clause("OPT-3", "SHOULD")
+@pytest.mark.parametrize(("level", "name", "value", "proto"), UNSUPPORTED[:5],
+                         ids=[f"{u[1]}-{u[3]}" for u in UNSUPPORTED[:5]])
+def test_other_option_errno_eacces(level, name, value, proto, instance, verdict):
+    got, set_ = _try_both(instance, level, name, value, proto)
+    verdict.raised(got, errno="EACCES")
+    verdict.raised(set_, errno="EACCES")
+
+
+@pytest.mark.clause("OPT-3", "MAY")
+@pytest.mark.parametrize("name", ["SO_ERROR", "SO_TYPE"])
+def test_read_only_options_recorded(name, instance, verdict):
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    got = attempt(sock.call, "getsockopt", const(socket, "SOL_SOCKET"), const(socket, name))
+    sock.call("close")
+    truthful = {"SO_ERROR": 0, "SO_TYPE": const(socket, "SOCK_STREAM")}[name]
+    verdict.check(got.ok and got.value == truthful, name="truthful",
+                  expected=f"(recorded) getsockopt({name}) answers {truthful}",
+                  observed=got.describe())
+
+
+@pytest.mark.clause("OPT-4", "MUST")
+@pytest.mark.parametrize(("level", "name", "value"), SUPPORTED[:4],
+                         ids=[s[1] for s in SUPPORTED[:4]])
+def test_pre_181_options_raise_not_implemented(level, name, value, candidate, instance, verdict):
+    candidate.require_profile("sdk-pre-1.8.1")
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    lvl, opt = const(socket, level), const(socket, name)
+    got = attempt(_get, sock, lvl, opt, name)
+    set_ = attempt(sock.call, "setsockopt", lvl, opt, value)
+    sock.call("close")
+    verdict.raised(got, is_a="NotImplementedError")
+    verdict.raised(set_, is_a="NotImplementedError")

@@ -1,0 +1,24 @@
+"""P25: port 25 is blocked everywhere (matrices/ports.toml), while authenticated
+submission on 587 to the same public host works, with the real smtplib."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.matrix import family, params
+from cases.probes import run_matrix_case
+from cases.test_lib import submit_and_check
+
+CASES = family("ports", clause_prefix="P25-")
+
+
+@pytest.mark.parametrize("case", params(CASES))
+def test_port_25(case, request, instance, verdict, world):
+    run_matrix_case(request, instance, verdict, world, case)
+
+
+@pytest.mark.clause("P25-2", "MUST")
+def test_smtplib_submission_587_to_public_host(instance, verdict, world):
+    """The host whose port 25 is blocked takes an authenticated submission on 587."""
+    submit_and_check(instance, verdict, world, host="smtp.mailhostingcompany.net", port=587,
+                     user="alice@mailhostingcompany.net", implicit_tls=False)

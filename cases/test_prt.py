@@ -1,0 +1,60 @@
+"""PRT: TCP or UDP over IPv4 or IPv6 only. Constants the candidate's module
+lacks are asked for by their Linux values, so a missing name cannot pass a case."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.probes import const
+from conformance.remote import attempt
+
+ALLOWED = [
+    (fam, kind, proto)
+    for fam in ("AF_INET", "AF_INET6")
+    for kind, protos in (("SOCK_STREAM", ("0", "IPPROTO_TCP")),
+                         ("SOCK_DGRAM", ("0", "IPPROTO_UDP")))
+    for proto in protos
+]
+REFUSED = [
+    ("AF_UNIX", "SOCK_STREAM", "0", "EAFNOSUPPORT"),
+    ("AF_UNIX", "SOCK_DGRAM", "0", "EAFNOSUPPORT"),
+    ("AF_PACKET", "SOCK_RAW", "0", "EAFNOSUPPORT"),
+    ("AF_NETLINK", "SOCK_DGRAM", "0", "EAFNOSUPPORT"),
+    ("AF_INET", "SOCK_RAW", "IPPROTO_TCP", "EPROTONOSUPPORT"),
+    ("AF_INET6", "SOCK_RAW", "IPPROTO_UDP", "EPROTONOSUPPORT"),
+    ("AF_INET", "SOCK_SEQPACKET", "0", "EPROTONOSUPPORT"),
+    ("AF_INET", "SOCK_DGRAM", "IPPROTO_ICMP", "EPROTONOSUPPORT"),
+    ("AF_INET", "SOCK_STREAM", "IPPROTO_SCTP", "EPROTONOSUPPORT"),
+    ("AF_INET", "SOCK_STREAM", "IPPROTO_UDP", "EPROTONOSUPPORT"),
+    ("AF_INET6", "SOCK_DGRAM", "IPPROTO_TCP", "EPROTONOSUPPORT"),
+]
+
+
+def _create(instance, fam: str, kind: str, proto: str):
+    socket = instance.module("socket")
+    args = [const(socket, fam), const(socket, kind), 0 if proto == "0" else const(socket, proto)]
+    tried = attempt(socket.call, "socket", *args)
+    if tried.ok:
+        attempt(tried.value.call, "close")
+    return tried
+
+
+@pytest.mark.clause("PRT-1", "MUST")
+@pytest.mark.parametrize(("fam", "kind", "proto"), ALLOWED, ids=["-".join(a) for a in ALLOWED])
+def test_tcp_udp_sockets_can_be_created(fam, kind, proto, instance, verdict):
+    verdict.succeeded(_create(instance, fam, kind, proto))
+
+
+@pytest.mark.clause("PRT-2", "MUST")
+@pytest.mark.parametrize(("fam", "kind", "proto", "errno"), REFUSED,
+                         ids=["-".join(r[:3]) for r in REFUSED])
+def test_other_families_types_protocols_raise(fam, kind, proto, errno, instance, verdict):
+    verdict.raised(_create(instance, fam, kind, proto))
+
+
+@pytest.mark.clause("PRT-2", "SHOULD")
+@pytest.mark.parametrize(("fam", "kind", "proto", "errno"), REFUSED,
+                         ids=["-".join(r[:3]) for r in REFUSED])
+def test_refusal_errno(fam, kind, proto, errno, instance, verdict):
+    verdict.raised(_create(instance, fam, kind, proto), socket_error=True,
+                   errno=("EAFNOSUPPORT", "EPROTONOSUPPORT"))

@@ -1,0 +1,67 @@
+"""SSL: the instance's own ssl module over sandbox sockets; the world's TLS
+endpoints journal the handshake and the SNI they saw."""
+
+from __future__ import annotations
+
+import pytest
+
+from cases.probes import address_of, new_socket, wrap_tls
+from conformance.remote import attempt
+
+
+@pytest.mark.clause("SSL-1", "MUST")
+@pytest.mark.parametrize("fam", ["ipv4", "ipv6"])
+def test_verified_handshake_with_sni(fam, instance, verdict, world):
+    name = "www.mailhostingcompany.net"
+    address = address_of(world, "public-mail", fam)
+    socket = instance.module("socket")
+    sock = new_socket(socket, fam)
+    sock.call("connect", (address, 443))
+    tls = wrap_tls(instance, sock, name)
+    peer = tls.call("getpeercert")
+    tls.call("sendall", f"GET / HTTP/1.0\r\nHost: {name}\r\n\r\n".encode())
+    got = instance.recv_until_eof(tls)
+    tls.call("close")
+    verdict.check(bool(peer), name="verified", expected="a verified peer certificate",
+                  observed=repr(peer)[:200])
+    verdict.check(bytes(got.head).startswith(b"HTTP/1.") and b" 200" in bytes(got.head)[:16],
+                  name="reply", expected="an HTTP 200 over TLS",
+                  observed=repr(bytes(got.head)[:60]))
+    handshakes = verdict.events(address=address, port=443, kind="tls-handshake")
+    sni = [e.detail.get("sni") for e in handshakes]
+    verdict.check(name in sni, name="sni", expected=f"the server saw SNI {name!r}",
+                  observed=f"handshakes with SNI {sni}")
+
+
+@pytest.mark.clause("SSL-1", "MUST")
+def test_create_connection_then_wrap_by_name(instance, verdict):
+    """The way most code does it: create_connection by name, then wrap_socket."""
+    name = "smtp.gmail.com"
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (name, 465), 5)
+    tls = wrap_tls(instance, sock, name)
+    version = tls.call("version")
+    banner = tls.call("recv", 1024)
+    tls.call("close")
+    verdict.check(bytes(banner).startswith(b"220"), name="greeting",
+                  expected="an SMTP 220 greeting over verified TLS",
+                  observed=f"{version}: {bytes(banner)[:60]!r}")
+    sni = [e.detail.get("sni") for e in verdict.events(port=465, kind="tls-handshake")]
+    verdict.check(name in sni, name="sni", expected=f"SNI {name!r}", observed=repr(sni))
+
+
+@pytest.mark.clause("SSL-2", "MUST")
+@pytest.mark.parametrize(("target", "server_name"), [
+    ("wrong.example-public.net", "wrong.example-public.net"),
+    ("www.mailhostingcompany.net", "smtp.gmail.com"),
+], ids=["cert-names-another-host", "name-not-in-cert"])
+def test_wrong_host_certificate_fails(target, server_name, instance, verdict):
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (target, 443), 5)
+    tried = attempt(wrap_tls, instance, sock, server_name)
+    attempt(sock.call, "close")
+    error = tried.error
+    verdict.check(error is not None and (error.is_a("SSLError") or error.is_a("CertificateError")),
+                  name="verification-fails",
+                  expected="wrap_socket raises ssl.SSLError / CertificateError",
+                  observed=tried.describe())

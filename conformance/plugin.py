@@ -1,0 +1,539 @@
+"""The pytest plugin: options, clause markers, outcome mapping and the run's end.
+
+A case is any test marked `@pytest.mark.clause(ID, LEVEL)`. This plugin
+- checks ID and LEVEL against the catalogue's clause list and attaches the
+  clause id, level and requirement sentence to the item (JUnit properties);
+- selects by `--clause DST` / `--clause DST-1`;
+- takes a journal mark before each case and collects the case's events after;
+- maps what happened to one `CaseResult` through `conformance.model.judge`:
+  AssertionError or an escaped RemoteError -> violation at the case's level,
+  `Unsupported` (or pytest.skip) -> UNSUPPORTED, anything else
+  (CandidateError, EvidenceUnavailable, a broken case) -> ERROR;
+- tells pytest: NON-STRICT and INFORMATIONAL pass unless --strict,
+  UNSUPPORTED is skipped with its reason, FAIL and ERROR fail;
+- carries each CaseResult on the teardown report (so xdist brings it to the
+  controller) and, at the end, hands all of them to
+  `conformance.reporting.finish_run`, whose answer is the exit code.
+
+Tests without a clause marker are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.metadata
+import json
+import platform
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance import registry
+from conformance.adapter import Adapter, Unsupported
+from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
+    CaseState,
+    EvidenceUnavailable,
+    RunState,
+    candidate,
+    case_state,
+    clock,
+    default_world,
+    instance,
+    instances,
+    verdict,
+    world,
+)
+from conformance.instance import CandidateError
+from conformance.model import CaseResult, ClauseRef, Level, Outcome, RunInfo, judge
+from conformance.protocol import ProtocolError
+from conformance.remote import RemoteError
+
+RUN_STATE = pytest.StashKey[RunState]()
+CASE_STATE = pytest.StashKey[CaseState]()
+CLAUSE_REF = pytest.StashKey[ClauseRef]()
+CLAUSE_PROBLEM = pytest.StashKey[str]()
+PHASES = pytest.StashKey[dict[str, tuple[str, str]]]()
+EVENTS = pytest.StashKey[list[dict[str, Any]]]()
+RESULTS = pytest.StashKey[list[CaseResult]]()
+STARTED = pytest.StashKey[float]()
+KNOWN_IDS = pytest.StashKey[list[str]]()
+OTHER_FAILURES = pytest.StashKey[list[str]]()
+
+MAX_EVENTS = 50
+VIOLATION, UNSUPPORTED, ERROR = "violation", "unsupported", "error"
+
+
+# ---------------------------------------------------------------------------
+# Options and configuration
+# ---------------------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "conformance suite (gae-sockets)")
+    group.addoption("--candidate", default=None, metavar="NAME",
+                    help="registered candidate to test (see `python -m conformance "
+                         "candidates`); default: reference if present, else native")
+    group.addoption("--adapter", default=None, metavar="MODULE:CLASS",
+                    help="an Adapter subclass to test, by import path (wins over --candidate)")
+    group.addoption("--profile", default=None,
+                    help="candidate profile (default: the adapter's first profile)")
+    group.addoption("--conformance-strict", action="store_true", default=False,
+                    help="NON-STRICT (a SHOULD violated) fails the run; pytest's own "
+                         "--strict implies it")
+    group.addoption("--clause", action="append", default=[], metavar="ID",
+                    help="run only cases of this clause (DST-1) or family (DST); repeatable")
+    group.addoption("--report", default=None, metavar="DIR",
+                    help="write results (JSON, JUnit XML, HTML, Markdown) to DIR")
+    group.addoption("--baseline", default=None, metavar="FILE",
+                    help="results file to compare with; only regressions fail the run")
+    group.addoption("--update-baseline", action="store_true", default=False,
+                    help="write this run's results as the new baseline (--baseline FILE)")
+    group.addoption("--fresh-instances", action="store_true", default=False,
+                    help="start a fresh instance for every case instead of pooling")
+    group.addoption("--call-timeout", type=float, default=None, metavar="SECONDS",
+                    help="deadline for each call into an instance (default 30)")
+    group.addoption("--world", default=None, metavar="FILE",
+                    help="world file for the fake internet (default: fakenet/world.toml)")
+    group.addoption("--conformance-world", default=None, help=argparse_suppress())
+
+
+def argparse_suppress() -> str:
+    import argparse
+    return argparse.SUPPRESS   # for tests: "module:function" returning a world stand-in
+
+
+def strict_mode(config: pytest.Config) -> bool:
+    return bool(config.getoption("conformance_strict") or config.getoption("strict", False))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "clause(id, level): the spec clause and requirement level a case checks")
+    try:
+        factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
+    except registry.AdapterNotFound as exc:
+        raise pytest.UsageError(str(exc)) from None
+    world_factory = None
+    world_path = config.getoption("conformance_world")
+    if world_path:
+        world_factory = _load_callable(world_path)
+    elif config.getoption("world"):
+        world_file = Path(config.getoption("world"))
+        if not world_file.is_file():
+            raise pytest.UsageError(f"--world {world_file}: no such file")
+        world_factory = partial(default_world, world_file)
+    config.stash[RUN_STATE] = RunState(
+        adapter_factory=factory, profile=config.getoption("profile"),
+        world_factory=world_factory, pool_instances=not config.getoption("fresh_instances"),
+        call_timeout=config.getoption("call_timeout"))
+    config.stash[RESULTS] = []
+    config.stash[OTHER_FAILURES] = []
+    config.stash[STARTED] = time.time()
+    config.pluginmanager.register(ResultCollector(config), "conformance-results")
+    if config.getoption("update_baseline") and not config.getoption("baseline"):
+        raise pytest.UsageError("--update-baseline needs --baseline FILE (where to write it)")
+
+
+def _load_callable(path: str) -> Callable[[], Any]:
+    module_name, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise pytest.UsageError(f"--conformance-world {path!r}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------
+# Collection: clause references and selection
+# ---------------------------------------------------------------------------
+
+_clauses_cache: dict[str, Any] | None = None
+_clauses_error: str | None = None
+
+
+def load_clause_table() -> dict[str, Any]:
+    """The catalogue's clauses (cases.clauses.load_clauses), loaded once, lazily."""
+    global _clauses_cache, _clauses_error
+    if _clauses_cache is None and _clauses_error is None:
+        try:
+            module = importlib.import_module("cases.clauses")
+            _clauses_cache = dict(module.load_clauses())
+        except Exception as exc:
+            _clauses_error = f"cannot load the clause list (cases.clauses): {exc}"
+    if _clauses_error is not None:
+        raise LookupError(_clauses_error)
+    assert _clauses_cache is not None
+    return _clauses_cache
+
+
+def clause_ref_for(marker: pytest.Mark) -> ClauseRef:
+    """The ClauseRef a `clause` marker names; ValueError/LookupError saying what is wrong."""
+    args = list(marker.args)
+    clause_id = args[0] if args else marker.kwargs.get("id")
+    level = args[1] if len(args) > 1 else marker.kwargs.get("level")
+    if not clause_id or not level:
+        raise ValueError(f"@pytest.mark.clause needs an id and a level, got {marker.args!r}")
+    table = load_clause_table()
+    clause = table.get(str(clause_id))
+    if clause is None:
+        raise LookupError(f"unknown clause {clause_id!r} (not in the catalogue's clause list)")
+    return clause.ref(level)  # type: ignore[no-any-return]
+
+
+def _selected(clause_id: str, wanted: list[str]) -> bool:
+    family = clause_id.split("-", 1)[0]
+    return any(w.upper() in (clause_id.upper(), family.upper()) for w in wanted)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    # every case id before any selection: tells "not run this time" from "removed"
+    config.stash[KNOWN_IDS] = [case_id(i) for i in items if i.get_closest_marker("clause")]
+    wanted = [w.strip() for option in config.getoption("clause") for w in option.split(",")
+              if w.strip()]
+    if wanted:
+        try:
+            table = load_clause_table()
+        except LookupError:
+            table = {}
+        known = set(table) | {c.split("-", 1)[0] for c in table}
+        unknown = [w for w in wanted if table and w.upper() not in known]
+        if unknown:
+            families = ", ".join(sorted({c.split("-", 1)[0] for c in table}))
+            raise pytest.UsageError(f"--clause {', '.join(unknown)}: no such clause or family "
+                                    f"(families: {families})")
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("clause")
+        if marker is None:
+            (drop if wanted else keep).append(item)
+            continue
+        clause_id = str(marker.args[0]) if marker.args else "?"
+        try:
+            ref = clause_ref_for(marker)
+        except (ValueError, LookupError) as exc:
+            level = marker.args[1] if len(marker.args) > 1 else "MUST"
+            try:
+                parsed = Level(str(level).upper())
+            except ValueError:
+                parsed = Level.MUST
+            ref = ClauseRef(clause_id, parsed, "")
+            item.stash[CLAUSE_PROBLEM] = str(exc)
+        item.stash[CLAUSE_REF] = ref
+        item.user_properties.extend([("clause", ref.id), ("level", ref.level.value),
+                                     ("requirement", ref.requirement)])
+        (keep if not wanted or _selected(ref.id, wanted) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# ---------------------------------------------------------------------------
+# Running a case
+# ---------------------------------------------------------------------------
+
+def is_case(item: pytest.Item) -> bool:
+    return CLAUSE_REF in item.stash
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if not is_case(item):
+        return
+    case_state(item)
+    problem = item.stash.get(CLAUSE_PROBLEM, None)
+    if problem:
+        raise ClauseProblem(problem)
+
+
+class ClauseProblem(Exception):
+    """The case names a clause or level the catalogue does not have."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    if not is_case(item):
+        return (yield)
+    state = case_state(item)
+    run = item.config.stash[RUN_STATE]
+    if run.world is not None:
+        state.mark = run.world.mark()
+    try:
+        return (yield)
+    finally:
+        if run.world is not None and state.mark is not None:
+            try:
+                events = [e.to_json() for e in run.world.events(state.mark)]
+            except Exception as exc:   # evidence lost, say so
+                events = [{"error": f"could not read the journal: {exc}"}]
+            item.stash[EVENTS] = events
+
+
+def classify(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
+    """(kind, message) for an exception that ended a phase."""
+    exc = excinfo.value
+    if isinstance(exc, Unsupported):
+        return UNSUPPORTED, str(exc) or type(exc).__name__
+    if excinfo.errisinstance(pytest.skip.Exception):
+        return UNSUPPORTED, f"skipped: {getattr(exc, 'msg', str(exc))}"
+    if isinstance(exc, AssertionError):
+        return VIOLATION, _first_lines(str(exc)) or "assertion failed"
+    if isinstance(exc, RemoteError):
+        return VIOLATION, f"the candidate raised {exc.describe()}"
+    if isinstance(exc, CandidateError):
+        return ERROR, str(exc)
+    if isinstance(exc, EvidenceUnavailable | ClauseProblem | ProtocolError):
+        return ERROR, str(exc)
+    return ERROR, f"{type(exc).__name__}: {_first_lines(str(exc))}"
+
+
+def _first_lines(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = yield  # type: ignore[misc]
+    if not is_case(item):
+        return report  # type: ignore[return-value]
+    ref = item.stash[CLAUSE_REF]
+    phases = item.stash.setdefault(PHASES, {})
+    if call.excinfo is not None:
+        kind, message = classify(call.excinfo)
+        phases[call.when] = (kind, message)
+        _adjust(report, item, ref, kind, message, strict_mode(item.config))
+    if call.when == "teardown":
+        result = build_result(item, ref, phases)
+        report.conformance = result.to_json()  # type: ignore[attr-defined]
+        report.user_properties.append(("outcome", result.outcome.value))
+    return report  # type: ignore[return-value]
+
+
+def _adjust(report: pytest.TestReport, item: pytest.Item, ref: ClauseRef, kind: str,
+            message: str, strict: bool) -> None:
+    """What pytest shows: NON-STRICT/INFORMATIONAL pass (unless --strict),
+    UNSUPPORTED is a skip with its reason; FAIL and ERROR stay failures."""
+    if kind == UNSUPPORTED:
+        _path, lineno, _ = item.location
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), (lineno or 0) + 1, f"UNSUPPORTED: {message}")
+        return
+    if kind == VIOLATION and report.when == "call":
+        outcome = judge(ref.level, False)
+        if outcome is Outcome.INFORMATIONAL or (outcome is Outcome.NON_STRICT and not strict):
+            report.sections.append((f"conformance {outcome.value}", message))
+            report.outcome = "passed"
+            report.longrepr = None
+
+
+def build_result(item: pytest.Item, ref: ClauseRef,
+                 phases: dict[str, tuple[str, str]]) -> CaseResult:
+    state = case_state(item)
+    setup, call, teardown = (phases.get(w) for w in ("setup", "call", "teardown"))
+    reason = ""
+    if setup is not None:
+        kind, message = setup
+        outcome = Outcome.UNSUPPORTED if kind == UNSUPPORTED else Outcome.ERROR
+        reason = message
+    elif call is None:
+        outcome = judge(ref.level, True)
+    else:
+        kind, message = call
+        if kind == VIOLATION:
+            outcome = judge(ref.level, False)
+        else:
+            outcome = Outcome.UNSUPPORTED if kind == UNSUPPORTED else Outcome.ERROR
+        reason = message
+    if teardown is not None and outcome is Outcome.PASS:
+        outcome, reason = Outcome.ERROR, f"teardown failed: {teardown[1]}"
+
+    checks = state.checks
+    if checks:
+        expected = "; ".join(c.expected for c in checks)
+        observed = "; ".join(c.observed for c in checks)
+    else:
+        expected = ref.requirement
+        observed = reason if reason else "conformed (all assertions held)"
+    if call is not None and call[0] == VIOLATION and not any(not c.ok for c in checks):
+        observed = (observed + "; " if checks else "") + call[1]
+
+    evidence: list[dict[str, Any]] = [{"check": c.name, "ok": c.ok, "expected": c.expected,
+                                       "observed": c.observed} for c in checks]
+    events = item.stash.get(EVENTS, [])
+    evidence.extend({"journal": e} for e in events[:MAX_EVENTS])
+    if len(events) > MAX_EVENTS:
+        evidence.append({"journal_truncated": len(events) - MAX_EVENTS})
+    for inst in state.instances:
+        entry: dict[str, Any] = {"instance": inst.app_id,
+                                 "python": inst.hello.python if inst.hello else "?",
+                                 "calls": list(inst.transcript[-50:])}
+        if outcome is Outcome.ERROR:
+            entry["stderr_tail"] = inst.stderr_tail()
+        evidence.append(entry)
+    return CaseResult(case_id=case_id(item), clause=ref, outcome=outcome, expected=expected,
+                      observed=observed, evidence=tuple(evidence), duration=0.0,
+                      reason=reason if outcome is not Outcome.PASS else "")
+
+
+def case_id(item: pytest.Item) -> str:
+    """The node id, relative to cases/ when the case lives there (stable across checkouts)."""
+    nodeid = item.nodeid
+    return nodeid[len("cases/"):] if nodeid.startswith("cases/") else nodeid
+
+
+# ---------------------------------------------------------------------------
+# Gathering results (on the xdist controller, or the only process)
+# ---------------------------------------------------------------------------
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail fast (exit 2) on an unusable --baseline, before any case runs."""
+    config = session.config
+    baseline = config.getoption("baseline")
+    if not baseline or config.getoption("update_baseline") or hasattr(config, "workerinput"):
+        return
+    try:
+        reporting = importlib.import_module("conformance.reporting")
+    except ImportError:
+        return
+    info = run_info(config, interrupted=False, strict=strict_mode(config))
+    try:
+        reporting.check_baseline(Path(baseline), info)
+    except reporting.BaselineError as exc:
+        pytest.exit(f"error: {exc}", returncode=2)
+
+
+class ResultCollector:
+    """Gathers CaseResults from teardown reports (local, or from xdist workers)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.durations: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        data = getattr(report, "conformance", None)
+        if data is not None and report.when == "teardown":
+            data = dict(data)
+            data["duration"] = self.durations.pop(report.nodeid, 0.0)
+            self.config.stash[RESULTS].append(CaseResult.from_json(data))
+        elif data is None and report.failed and not _has_clause(report):
+            self.config.stash[OTHER_FAILURES].append(report.nodeid)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.config.stash[OTHER_FAILURES].append(report.nodeid or "<collection>")
+
+
+def _has_clause(report: pytest.TestReport) -> bool:
+    return any(name == "clause" for name, _ in report.user_properties)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    results = config.stash.get(RESULTS, [])
+    if not results:
+        return
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
+    order = [o.value for o in Outcome]
+    line = ", ".join(f"{counts[o]} {o}" for o in order if o in counts)
+    terminalreporter.write_sep("-", f"conformance: {line}")
+    for result in results:
+        if result.outcome in (Outcome.FAIL, Outcome.ERROR) or (
+                result.outcome is Outcome.NON_STRICT and strict_mode(config)):
+            first = (result.reason or result.observed or "").splitlines() or [""]
+            terminalreporter.write_line(
+                f"{result.outcome.value:<13} {result.clause.id:<7} {result.case_id}: "
+                f"{first[0][:160]}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    run = config.stash.get(RUN_STATE, None)
+    if run is not None:
+        run.close()
+    if hasattr(config, "workerinput"):
+        return   # an xdist worker: the controller reports
+    results = config.stash.get(RESULTS, [])
+    if not results:
+        return
+    strict = strict_mode(config)
+    info = run_info(config, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+                    strict=strict)
+    report_dir = Path(config.getoption("report")) if config.getoption("report") else None
+    baseline = Path(config.getoption("baseline")) if config.getoption("baseline") else None
+    code = finish(info, results, report_dir, baseline,
+                  bool(config.getoption("update_baseline")), strict,
+                  known_ids=config.stash.get(KNOWN_IDS, None))
+    if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
+                      pytest.ExitCode.USAGE_ERROR):
+        return
+    if config.stash.get(OTHER_FAILURES, []):
+        session.exitstatus = max(int(code), int(pytest.ExitCode.TESTS_FAILED))
+        return
+    session.exitstatus = code
+
+
+def finish(info: RunInfo, results: list[CaseResult], report_dir: Path | None,
+           baseline: Path | None, update_baseline: bool, strict: bool,
+           known_ids: list[str] | None = None) -> int:
+    """Hand the run to conformance.reporting (the report writers); if that module is
+    not there, write a results JSON ourselves and apply the plain exit-code rule."""
+    try:
+        reporting = importlib.import_module("conformance.reporting")
+        finish_run = reporting.finish_run
+    except (ImportError, AttributeError):
+        finish_run = None
+    if finish_run is not None:
+        extra = {"known_ids": known_ids} if known_ids else {}
+        return int(finish_run(run=info, results=results, report_dir=report_dir,
+                              baseline=baseline, update_baseline=update_baseline,
+                              strict=strict, **extra))
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / "results.json").write_text(json.dumps(
+            {"run": info.to_json(), "results": [r.to_json() for r in results]}, indent=1))
+    return exit_code(results, strict)
+
+
+def exit_code(results: list[CaseResult], strict: bool) -> int:
+    """Non-zero exactly when a FAIL or an ERROR occurred (or, under --strict, a NON-STRICT)."""
+    bad = any(r.outcome.fails_run or (strict and r.outcome is Outcome.NON_STRICT)
+              for r in results)
+    return int(pytest.ExitCode.TESTS_FAILED) if bad else int(pytest.ExitCode.OK)
+
+
+def run_info(config: pytest.Config, *, interrupted: bool, strict: bool) -> RunInfo:
+    name, version = describe_candidate(config)
+    run = config.stash.get(RUN_STATE, None)
+    profile = config.getoption("profile") or ""
+    if not profile and run is not None and run.candidate is not None:
+        profile = run.candidate.profile
+    try:
+        suite_version = importlib.metadata.version("gae-sockets-conformance")
+    except importlib.metadata.PackageNotFoundError:
+        suite_version = "0.1.0"
+    return RunInfo(suite_version=suite_version, candidate=name, candidate_version=version,
+                   profile=profile or "default", python=platform.python_version(),
+                   platform=platform.platform(), started=config.stash[STARTED],
+                   finished=time.time(), strict=strict, interrupted=interrupted,
+                   argv=tuple(str(a) for a in config.invocation_params.args))
+
+
+def describe_candidate(config: pytest.Config) -> tuple[str, str]:
+    run = config.stash.get(RUN_STATE, None)
+    if run is not None and run.candidate is not None:
+        return run.candidate.info.name, run.candidate.info.version
+    with contextlib.suppress(Exception):
+        factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
+        adapter: Adapter = factory()
+        info = adapter.info()
+        return info.name, info.version
+    return str(config.getoption("candidate") or config.getoption("adapter") or "?"), "?"

@@ -1,0 +1,86 @@
+"""Bounded line framing shared by the line protocols.
+
+Every protocol here reads CRLF-terminated lines, and some switch to counted
+bytes (IMAP literals, HTTP bodies). `LineBuffer` gives both from one buffer
+and never holds more than `limit` bytes of an unterminated line: an over-long
+line is reported once as `TOO_LONG` and its rest is discarded up to the next
+LF, so a peer cannot make a server buffer without bound.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Framing(enum.Enum):
+    TOO_LONG = "too-long"
+
+
+TOO_LONG = Framing.TOO_LONG
+
+
+class LineBuffer:
+    """Bytes fed in; whole lines (without CRLF or LF) or counted blocks out."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._buffer = bytearray()
+        self._scanned = 0       # bytes of _buffer known to hold no LF
+        self._discarding = False
+
+    def feed(self, data: bytes) -> None:
+        self._buffer += data
+
+    @property
+    def pending(self) -> int:
+        """Bytes held that form no complete line yet (a command cut off mid-way)."""
+        return len(self._buffer)
+
+    def next_line(self) -> bytes | Framing | None:
+        """The next complete line, TOO_LONG once per over-long line, or None if none is whole."""
+        while True:
+            end = self._buffer.find(b"\n", self._scanned)
+            if end < 0:
+                if len(self._buffer) > self.limit:
+                    del self._buffer[:]
+                    self._scanned = 0
+                    if not self._discarding:
+                        self._discarding = True
+                        return TOO_LONG
+                    return None
+                self._scanned = len(self._buffer)
+                return None
+            line = bytes(self._buffer[:end])
+            del self._buffer[: end + 1]
+            self._scanned = 0
+            if self._discarding:
+                self._discarding = False
+                continue
+            if len(line) > self.limit:
+                return TOO_LONG
+            return line[:-1] if line.endswith(b"\r") else line
+
+    def take(self, count: int) -> bytes | None:
+        """Exactly `count` bytes if that many are buffered, else None (nothing consumed)."""
+        if len(self._buffer) < count:
+            return None
+        block = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        self._scanned = 0
+        return block
+
+    def take_all(self) -> bytes:
+        """Whatever is buffered (for bodies read in pieces)."""
+        block = bytes(self._buffer)
+        del self._buffer[:]
+        self._scanned = 0
+        return block
+
+
+def dot_stuff(message: bytes) -> bytes:
+    """A CRLF message as a POP3/NNTP multi-line block body, terminator included."""
+    lines = message.split(b"\r\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    stuffed = (b"." + line if line.startswith(b".") else line for line in lines)
+    return b"".join(line + b"\r\n" for line in stuffed) + b".\r\n"

@@ -1,0 +1,209 @@
+"""SMTP submission (kind `smtp-submission`, 587, STARTTLS) and SMTPS (kind `smtps`, 465).
+
+aiosmtpd speaks SMTP; this module only binds it into the world. It runs on
+the world's own asyncio loop (aiosmtpd's Controller would start a thread,
+which a namespace-holding process must not have), on sockets from
+tcpserver.bind_socket, and journals like tcpserver does: `connect`,
+`tls-handshake` (with SNI), `close` (byte count and SHA-256 of the plaintext
+received), plus `mail-login` per AUTH attempt and `smtp-message` per
+accepted message (envelope in detail, the message bytes as the digest).
+
+Policy, as clauses LIB-1, LIB-2 and P25-2 expect of a real provider:
+submission requires STARTTLS before anything else and AUTH before MAIL;
+SMTPS requires AUTH. AUTH PLAIN and LOGIN are checked against world.toml
+accounts for this host and kind; a bad password gets 535.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import ssl
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from fakenet.journal import CLOSE, CONNECT, Journal
+from fakenet.protocols.accounts import authenticate
+from fakenet.service import Closable, ServiceContext, ServiceStarter
+from fakenet.tcpserver import _sni, _with_sni_hook, bind_socket, track, untrack
+from fakenet.tls import certificate_names
+from fakenet.world import Binding, World
+
+HANDSHAKE_TIMEOUT = 10.0
+
+
+def _addr(info: Any) -> tuple[str, int]:
+    return (str(info[0]), int(info[1])) if info else ("", 0)
+
+
+class ConnectionRecord:
+    """The journal entries of one SMTP connection, tcpserver-style."""
+
+    def __init__(self, journal: Journal, endpoint: str, transport: asyncio.BaseTransport) -> None:
+        self.journal, self.endpoint = journal, endpoint
+        self.dst = _addr(transport.get_extra_info("sockname"))
+        self.peer = _addr(transport.get_extra_info("peername"))
+        raw = transport.get_extra_info("socket")
+        self.fd = raw.fileno() if raw is not None else -1
+        self.hasher = hashlib.sha256()
+        self.nbytes = 0
+        self.closed = False
+        track(self.fd)
+        self.note(CONNECT)
+
+    def note(self, kind: str, detail: dict[str, Any] | None = None, data: bytes | None = None,
+             **extra: Any) -> None:
+        self.journal.record(endpoint=self.endpoint, role="service", proto="tcp", kind=kind,
+                            dst=self.dst, peer=self.peer, data=data, detail=detail, **extra)
+
+    def received(self, data: bytes) -> None:
+        self.hasher.update(data)
+        self.nbytes += len(data)
+
+    def handshake(self, transport: asyncio.BaseTransport | None, error: str | None) -> None:
+        if error is not None or transport is None:
+            self.note("tls-handshake", {"ok": False, "error": error or "no transport"})
+            return
+        sslobj = transport.get_extra_info("ssl_object")
+        self.note("tls-handshake", {
+            "ok": True, "sni": _sni.get(sslobj) if sslobj is not None else None,
+            "version": sslobj.version() if sslobj is not None else None,
+        })
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            untrack(self.fd)
+            self.note(CLOSE, nbytes=self.nbytes, sha256=self.hasher.hexdigest())
+
+
+class JournalledSMTP(SMTP):
+    """aiosmtpd's SMTP, counting what arrives and journalling connect, TLS and close."""
+
+    def __init__(self, handler: MailHandler, record: ConnectionRecord | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.record = record
+        self.mail_handler = handler
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        starttls_done = self._original_transport is not None and self.transport is not None
+        if self.record is None:
+            self.record = ConnectionRecord(self.mail_handler.journal,
+                                           self.mail_handler.endpoint, transport)
+        elif starttls_done:
+            self.record.handshake(transport, None)
+        super().connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self.record is not None:
+            self.record.received(data)
+        super().data_received(data)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.record is not None:
+            if self._original_transport is not None and self.session is not None \
+                    and self.session.ssl is None:
+                self.record.handshake(None, f"STARTTLS did not complete: {error!r}")
+            self.record.close()
+        super().connection_lost(error)
+
+
+class MailHandler:
+    """aiosmtpd handler and authenticator for one binding."""
+
+    def __init__(self, world: World, journal: Journal, binding: Binding) -> None:
+        self.world, self.journal, self.binding = world, journal, binding
+        self.endpoint = binding.kind.name
+
+    def authenticator(self, server: JournalledSMTP, session: Session, envelope: Envelope,
+                      mechanism: str, auth_data: Any) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        account = authenticate(self.world, self.binding, user, password)
+        if server.record is not None:
+            server.record.note("mail-login", {"protocol": "smtp", "user": user,
+                                              "mechanism": mechanism, "ok": account is not None})
+        return AuthResult(success=account is not None, handled=False, auth_data=auth_data)
+
+    async def handle_DATA(self, server: JournalledSMTP, session: Session,
+                          envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else b""
+        if server.record is not None:
+            server.record.note("smtp-message", {
+                "mail_from": envelope.mail_from, "rcpt_tos": list(envelope.rcpt_tos),
+                "user": login.decode("utf-8", "replace"), "tls": session.ssl is not None,
+            }, content)
+        digest = hashlib.sha256(content).hexdigest()
+        return f"250 2.0.0 accepted {len(content)} {digest}"
+
+
+class ImplicitTLSFront(asyncio.Protocol):
+    """Journals the accept, does the TLS handshake, then hands the connection to SMTP."""
+
+    def __init__(self, handler: MailHandler, context: ssl.SSLContext,
+                 smtp: dict[str, Any]) -> None:
+        self.handler, self.context, self.smtp = handler, context, smtp
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        record = ConnectionRecord(self.handler.journal, self.handler.endpoint, transport)
+        asyncio.get_running_loop().create_task(self.upgrade(transport, record))
+
+    async def upgrade(self, transport: Any, record: ConnectionRecord) -> None:
+        loop = asyncio.get_running_loop()
+        server = JournalledSMTP(self.handler, record, loop=loop, **self.smtp)
+        try:
+            tls = await loop.start_tls(transport, server, self.context, server_side=True,
+                                       ssl_handshake_timeout=HANDSHAKE_TIMEOUT)
+        except (OSError, ssl.SSLError, TimeoutError, ConnectionError) as exc:
+            record.handshake(None, f"{type(exc).__name__}: {exc}")
+            record.close()
+            transport.abort()
+            return
+        if tls is None:
+            record.close()
+            return
+        record.handshake(tls, None)
+        server.connection_made(tls)
+
+
+class SMTPListener:
+    """One listening socket serving aiosmtpd; `close()` stops it."""
+
+    def __init__(self, server: asyncio.Server, sock: socket.socket) -> None:
+        self.server, self.fd = server, sock.fileno()
+        track(self.fd)
+
+    async def close(self) -> None:
+        untrack(self.fd)
+        self.server.close()
+
+
+async def start_smtp(ctx: ServiceContext, binding: Binding) -> Closable:
+    loop = asyncio.get_running_loop()
+    handler = MailHandler(ctx.world, ctx.journal, binding)
+    context = _with_sni_hook(ctx.tls.server_context(certificate_names(binding)))
+    hostname = binding.host.names[0] if binding.host.names else binding.address
+    common: dict[str, Any] = {
+        "hostname": hostname, "ident": "fakenet ESMTP", "auth_required": True,
+        "authenticator": handler.authenticator,
+    }
+    sock = bind_socket(binding.address, binding.listen.port, socket.SOCK_STREAM)
+    if binding.kind.tls == "implicit":
+        smtps = {**common, "auth_require_tls": False}
+        server = await loop.create_server(
+            lambda: ImplicitTLSFront(handler, context, smtps), sock=sock)
+    else:
+        submission = {**common, "tls_context": context, "require_starttls": True,
+                      "auth_require_tls": True}
+        server = await loop.create_server(
+            lambda: JournalledSMTP(handler, loop=loop, **submission), sock=sock)
+    return SMTPListener(server, sock)
+
+
+STARTERS: dict[str, ServiceStarter] = {"smtp-submission": start_smtp, "smtps": start_smtp}

@@ -1,0 +1,309 @@
+"""The asyncio I/O layer that binds sans-IO protocols (fakenet/sansio.py) to sockets.
+
+Public API, small on purpose:
+
+- `serve_tcp(ctx, binding, protocol_factory, *, endpoint=None, tls_names=None, reset=False)`
+  listens on the binding's address and port. Each accepted connection gets a
+  fresh `protocol_factory()` object; its actions are carried out in order.
+  `binding.kind.tls == "implicit"` wraps the connection in TLS before
+  `connection_made`; a `StartTLS` action upgrades in place ("starttls"
+  kinds). `reset=True` turns `Close` into an RST (SO_LINGER 0).
+- `serve_udp(ctx, binding, handler, *, endpoint=None)`: each datagram goes to
+  `handler(data) -> list[Action]`; `Send` replies to the sender, `Note` journals.
+- `bind_socket(address, port, kind)`: the listening socket every world
+  endpoint uses (SO_REUSEADDR + SO_REUSEPORT, IPV6_V6ONLY), so that the
+  wildcard canaries can share ports with the specific services.
+- `live_fds()`: descriptors the runtime polls when it settles.
+
+Journalling: `connect` on accept; `close` with the byte count and SHA-256 of
+everything received (after TLS: the plaintext); `tls-handshake` with
+`detail.sni`/`ok`; `datagram` per UDP datagram; every `Note` as given.
+A connection closes after the protocol's `Close`, after end of input once the
+actions for it have run, or when the peer resets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import socket
+import ssl
+import struct
+import sys
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from fakenet.journal import CLOSE, CONNECT, DATAGRAM, Journal
+from fakenet.sansio import Action, Close, Note, Send, ServerProtocol, StartTLS
+from fakenet.service import ServiceContext
+from fakenet.tls import certificate_names
+from fakenet.world import Binding
+
+ProtocolFactory = Callable[[], ServerProtocol]
+DatagramHandler = Callable[[bytes], list[Action]]
+
+HEAD_BYTES = 64
+READ_SIZE = 65536
+
+_live: set[int] = set()
+_sni: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def live_fds() -> frozenset[int]:
+    """Every listening, connected or datagram socket the world is serving right now."""
+    return frozenset(_live)
+
+
+def track(fd: int) -> None:
+    _live.add(fd)
+
+
+def untrack(fd: int) -> None:
+    _live.discard(fd)
+
+
+def escape_head(data: bytes) -> str:
+    """First bytes as printable text (\\xNN escapes), for detail.head."""
+    return data[:HEAD_BYTES].decode("latin-1").encode("unicode_escape").decode("ascii")
+
+
+def bind_socket(address: str, port: int, kind: int) -> socket.socket:
+    """A non-blocking socket bound to (address, port) that shares the port with wildcards."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, kind)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((address, port))
+        if kind == socket.SOCK_STREAM:
+            sock.listen(256)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"cannot bind {kind.name} {address} port {port}: {exc.strerror}")\
+            from exc
+    return sock
+
+
+def _remember_sni(sslobj: Any, server_name: str | None, _context: ssl.SSLContext) -> None:
+    if server_name:
+        with contextlib.suppress(TypeError):
+            _sni[sslobj] = server_name
+
+
+def _with_sni_hook(context: ssl.SSLContext) -> ssl.SSLContext:
+    if context.sni_callback is None:
+        context.sni_callback = _remember_sni
+    return context
+
+
+def _addr(info: Any) -> tuple[str, int]:
+    return (str(info[0]), int(info[1])) if info else ("", 0)
+
+
+class TCPListener:
+    """One listening socket and its connections; `close()` ends them all."""
+
+    def __init__(self, journal: Journal, sock: socket.socket, factory: ProtocolFactory, *,
+                 endpoint: str, role: str, tls: ssl.SSLContext | None, implicit: bool,
+                 reset: bool) -> None:
+        self.journal, self.sock, self.factory = journal, sock, factory
+        self.endpoint, self.role, self.reset = endpoint, role, reset
+        self.tls = _with_sni_hook(tls) if tls is not None else None
+        self.implicit = implicit
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fd = sock.fileno()
+
+    async def start(self) -> TCPListener:
+        self._server = await asyncio.start_server(self._connection, sock=self.sock,
+                                                  limit=READ_SIZE * 4)
+        track(self._fd)
+        return self
+
+    async def close(self) -> None:
+        untrack(self._fd)
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _note(self, kind: str, dst: tuple[str, int], peer: tuple[str, int], *,
+              data: bytes | None = None, nbytes: int | None = None, sha256: str = "",
+              detail: dict[str, Any] | None = None) -> None:
+        self.journal.record(endpoint=self.endpoint, role=self.role, proto="tcp", kind=kind,
+                            dst=dst, peer=peer, data=data, nbytes=nbytes, sha256=sha256,
+                            detail=detail)
+
+    async def _upgrade(self, writer: asyncio.StreamWriter, dst: tuple[str, int],
+                       peer: tuple[str, int]) -> bool:
+        if self.tls is None:
+            self._note("tls-handshake", dst, peer, detail={"ok": False, "error": "no TLS context"})
+            return False
+        try:
+            await writer.start_tls(self.tls, ssl_handshake_timeout=10.0)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as exc:
+            self._note("tls-handshake", dst, peer,
+                       detail={"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+            return False
+        sslobj = writer.get_extra_info("ssl_object")
+        self._note("tls-handshake", dst, peer, detail={
+            "ok": True, "sni": _sni.get(sslobj) if sslobj is not None else None,
+            "version": sslobj.version() if sslobj is not None else None,
+        })
+        return True
+
+    async def _connection(self, reader: asyncio.StreamReader,
+                          writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        raw = writer.get_extra_info("socket")
+        fd = raw.fileno() if raw is not None else -1
+        track(fd)
+        dst, peer = _addr(writer.get_extra_info("sockname")), _addr(writer.get_extra_info("peername"))
+        hasher, nbytes, head = hashlib.sha256(), 0, b""
+        self._note(CONNECT, dst, peer)
+        rst = False
+        try:
+            if self.implicit and not await self._upgrade(writer, dst, peer):
+                return
+            protocol = self.factory()
+            closing = await self._run(protocol.connection_made(), writer, dst, peer)
+            while not closing:
+                data = await reader.read(READ_SIZE)
+                if not data:
+                    await self._run(protocol.eof_received(), writer, dst, peer)
+                    break
+                hasher.update(data)
+                nbytes += len(data)
+                if len(head) < HEAD_BYTES:
+                    head += data[: HEAD_BYTES - len(head)]
+                closing = await self._run(protocol.data_received(data), writer, dst, peer)
+            rst = self.reset
+        except (ConnectionError, OSError, ssl.SSLError, asyncio.IncompleteReadError):
+            pass  # the peer went away; the close event below says what arrived
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a protocol bug must not take the world down
+            print(f"fakenet: {self.endpoint} protocol error: {exc!r}", file=sys.stderr)
+            self._note("protocol-error", dst, peer, detail={"error": repr(exc)})
+        finally:
+            untrack(fd)
+            detail = {"head": escape_head(head)} if self.role == "canary" and head else {}
+            self._note(CLOSE, dst, peer, nbytes=nbytes, sha256=hasher.hexdigest(), detail=detail)
+            self._finish(writer, raw, rst)
+            self._tasks.discard(task)
+
+    def _finish(self, writer: asyncio.StreamWriter, raw: Any, rst: bool) -> None:
+        if rst and raw is not None:
+            with contextlib.suppress(OSError):
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        else:
+            writer.close()
+
+    async def _run(self, actions: list[Action], writer: asyncio.StreamWriter,
+                   dst: tuple[str, int], peer: tuple[str, int]) -> bool:
+        """Carry out actions in order; True when the connection is to close."""
+        for action in actions:
+            if isinstance(action, Send):
+                writer.write(action.data)
+                await writer.drain()
+            elif isinstance(action, Note):
+                self._note(action.kind, dst, peer, data=action.data, detail=dict(action.detail))
+            elif isinstance(action, StartTLS):
+                await writer.drain()
+                if not await self._upgrade(writer, dst, peer):
+                    return True
+            elif isinstance(action, Close):
+                await writer.drain()
+                return True
+        return False
+
+
+async def listen_tcp(journal: Journal, sock: socket.socket, factory: ProtocolFactory, *,
+                     endpoint: str, role: str = "service", tls: ssl.SSLContext | None = None,
+                     implicit: bool = False, reset: bool = False) -> TCPListener:
+    """Serve an already bound listening socket (canaries use this with wildcard sockets)."""
+    return await TCPListener(journal, sock, factory, endpoint=endpoint, role=role, tls=tls,
+                             implicit=implicit, reset=reset).start()
+
+
+async def serve_tcp(ctx: ServiceContext, binding: Binding, protocol_factory: ProtocolFactory, *,
+                    endpoint: str | None = None, tls_names: tuple[str, ...] | None = None,
+                    reset: bool = False) -> TCPListener:
+    """Serve `protocol_factory` on the binding's address/port, TLS as its kind says."""
+    tls = None
+    if binding.kind.tls:
+        tls = ctx.tls.server_context(tls_names or certificate_names(binding))
+    sock = bind_socket(binding.address, binding.listen.port, socket.SOCK_STREAM)
+    return await listen_tcp(ctx.journal, sock, protocol_factory,
+                            endpoint=endpoint or binding.kind.name, tls=tls,
+                            implicit=binding.kind.tls == "implicit", reset=reset)
+
+
+class _Datagrams(asyncio.DatagramProtocol):
+    def __init__(self, owner: UDPEndpoint) -> None:
+        self.owner = owner
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.owner.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.owner.received(data, _addr(addr))
+
+    def error_received(self, exc: Exception) -> None:
+        pass  # ICMP errors for replies to vanished peers: nothing to do
+
+
+class UDPEndpoint:
+    """One bound UDP socket handing datagrams to a handler."""
+
+    def __init__(self, journal: Journal, sock: socket.socket, handler: DatagramHandler, *,
+                 endpoint: str, dst: tuple[str, int], role: str = "service") -> None:
+        self.journal, self.sock, self.handler = journal, sock, handler
+        self.endpoint, self.dst, self.role = endpoint, dst, role
+        self.transport: asyncio.DatagramTransport | None = None
+        self._fd = sock.fileno()
+
+    async def start(self) -> UDPEndpoint:
+        await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: _Datagrams(self), sock=self.sock)
+        track(self._fd)
+        return self
+
+    def received(self, data: bytes, peer: tuple[str, int]) -> None:
+        self.journal.record(endpoint=self.endpoint, role=self.role, proto="udp", kind=DATAGRAM,
+                            dst=self.dst, peer=peer, data=data)
+        try:
+            actions = self.handler(data)
+        except Exception as exc:  # a handler bug must not take the world down
+            print(f"fakenet: {self.endpoint} datagram error: {exc!r}", file=sys.stderr)
+            return
+        for action in actions:
+            if isinstance(action, Send) and self.transport is not None:
+                self.transport.sendto(action.data, peer)
+            elif isinstance(action, Note):
+                self.journal.record(endpoint=self.endpoint, role=self.role, proto="udp",
+                                    kind=action.kind, dst=self.dst, peer=peer, data=action.data,
+                                    detail=dict(action.detail))
+
+    async def close(self) -> None:
+        untrack(self._fd)
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def serve_udp(ctx: ServiceContext, binding: Binding, handler: DatagramHandler, *,
+                    endpoint: str | None = None) -> UDPEndpoint:
+    """Serve `handler` on the binding's address and UDP port."""
+    sock = bind_socket(binding.address, binding.listen.port, socket.SOCK_DGRAM)
+    return await UDPEndpoint(ctx.journal, sock, handler, endpoint=endpoint or binding.kind.name,
+                             dst=(binding.address, binding.listen.port)).start()

@@ -1,0 +1,99 @@
+"""httplib/http.client through the urlfetch emulation (HTTP-1/2).
+
+Unless GAE_USE_SOCKETS_HTTPLIB is set (to anything, the empty string
+included), an HTTPConnection does not open a socket: it gets a stand-in that
+collects the request http.client writes and, when http.client reads the
+response, hands the request to the service's urlfetch, which signs the
+User-Agent and returns the raw response for http.client to parse unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+from sandbox.app.control import CONTROL
+
+SWITCH = "GAE_USE_SOCKETS_HTTPLIB"
+
+
+def uses_sockets(environ: Any = None) -> bool:
+    return SWITCH in (os.environ if environ is None else environ)
+
+
+class _Response(io.RawIOBase):
+    def __init__(self, conn: UrlfetchConnection) -> None:
+        self._conn = conn
+        self._data: memoryview | None = None
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._data is None:
+            self._data = memoryview(self._conn.fetch())
+        n = min(len(b), len(self._data) - self._pos)
+        b[:n] = self._data[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+
+class UrlfetchConnection:
+    """What http.client holds as `sock` when urlfetch carries its requests."""
+
+    def __init__(self, scheme: str, host: str, port: int, timeout: float | None) -> None:
+        self.scheme, self.host, self.port, self.timeout = scheme, host, port, timeout
+        self._request = bytearray()
+
+    def sendall(self, data: Any) -> None:
+        self._request += bytes(memoryview(data))
+
+    def send(self, data: Any) -> int:
+        self.sendall(data)
+        return len(memoryview(data))
+
+    def fetch(self) -> bytes:
+        raw, self._request = bytes(self._request), bytearray()
+        reply, body = CONTROL.call({"op": "urlfetch", "scheme": self.scheme, "host": self.host,
+                                    "port": self.port, "timeout": self.timeout}, raw)
+        return body
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        return io.BufferedReader(_Response(self))
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.timeout = timeout
+
+    def setsockopt(self, *args: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        self._request = bytearray()
+
+
+def install() -> None:
+    import http.client as hc
+
+    plain_connect = hc.HTTPConnection.connect
+    tls_connect = hc.HTTPSConnection.connect
+
+    def _timeout(conn: Any) -> float | None:
+        t = conn.timeout
+        return t if isinstance(t, (int, float)) else None
+
+    def connect(self: Any) -> None:
+        if uses_sockets():
+            return plain_connect(self)
+        self.sock = UrlfetchConnection("http", self.host, self.port, _timeout(self))
+        return None
+
+    def connect_tls(self: Any) -> None:
+        if uses_sockets():
+            return tls_connect(self)
+        self.sock = UrlfetchConnection("https", self.host, self.port, _timeout(self))
+        return None
+
+    hc.HTTPConnection.connect = connect  # type: ignore[method-assign]
+    hc.HTTPSConnection.connect = connect_tls  # type: ignore[method-assign]

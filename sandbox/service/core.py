@@ -1,0 +1,435 @@
+"""The service's operations: open, relay, attach, control RPCs and admin.
+
+Threads, one job each: an outbound relay per attached channel (channel ->
+real socket), one inbound relay per descriptor (real socket -> the most
+recently attached channel), a handler per control connection, a sweeper.
+Blocking I/O with big buffers keeps the relay close to native speed.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import select
+import socket
+import threading
+from typing import Any
+
+from sandbox.policy import Policy
+from sandbox.service import urlfetch
+from sandbox.service.resolve import (
+    ResolveError,
+    Resolver,
+    choose,
+    sockaddr,
+    system_resolver,
+)
+from sandbox.service.table import Clock, DescriptorTable, Entry, ServiceError
+from sandbox.wire import WireError, read_frame, send_frame
+
+BUF = 256 * 1024
+CHANNEL_BUF = 1 << 20
+
+
+def error_reply(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, ServiceError):
+        return {"ok": False, "errno": exc.errno, "message": exc.message}
+    if isinstance(exc, ResolveError):
+        return {"ok": False, "gai": exc.code, "message": exc.message}
+    if isinstance(exc, socket.timeout):
+        return {"ok": False, "timeout": True, "message": "timed out"}
+    if isinstance(exc, OSError) and exc.errno:
+        return {"ok": False, "errno": exc.errno, "message": exc.strerror or str(exc)}
+    return {"ok": False, "errno": errno.EINVAL, "message": f"invalid request: {exc}"}
+
+
+def _port(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 65535:
+        raise ServiceError(errno.EINVAL, "port must be 0-65535")
+    return value
+
+
+def _family(value: object) -> int:
+    if value not in (socket.AF_INET, socket.AF_INET6):
+        raise ServiceError(errno.EAFNOSUPPORT)
+    return int(value)  # type: ignore[call-overload]
+
+
+def _timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or value < 0:
+        raise ServiceError(errno.EINVAL, "bad timeout")
+    return float(value)
+
+
+def _str(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise ServiceError(errno.EINVAL, f"{what} must be a string")
+    return value
+
+
+class Service:
+    def __init__(self, policy: Policy, clock: Clock | None = None,
+                 resolver: Resolver = system_resolver, cafile: str | None = None) -> None:
+        self.policy = policy
+        self.clock = clock or Clock()
+        self.table = DescriptorTable(self.clock)
+        self.resolver = resolver
+        self.cafile = cafile
+
+    # ---------------------------------------------------------------- connections
+    def handle(self, conn: socket.socket) -> None:
+        """Serve one connection from an instance until it closes."""
+        try:
+            header, _ = read_frame(conn)
+            op = header.get("op")
+            app = _str(header.get("app"), "app")
+            if op == "control":
+                send_frame(conn, {"ok": True})
+                self._control_loop(conn, app)
+            elif op == "connect":
+                entry = self._open_tcp(conn, app, header)
+                if entry is not None:
+                    self._relay(entry, conn, start_inbound=True)
+            elif op == "udp":
+                self._open_udp(conn, app, header)
+            elif op == "attach":
+                self._attach(conn, app, header)
+            else:
+                send_frame(conn, {"ok": False, "errno": errno.EINVAL, "message": "unknown op"})
+                conn.close()
+        except (WireError, OSError):
+            conn.close()
+        except ServiceError as exc:
+            try:
+                send_frame(conn, error_reply(exc))
+            except OSError:
+                pass
+            conn.close()
+
+    def _prepare_channel(self, conn: socket.socket) -> None:
+        for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            try:
+                conn.setsockopt(socket.SOL_SOCKET, opt, CHANNEL_BUF)
+            except OSError:
+                pass
+
+    # ---------------------------------------------------------------- TCP
+    def _open_tcp(self, conn: socket.socket, app: str, req: dict[str, Any]) -> Entry | None:
+        try:
+            family = _family(req.get("family"))
+            host = _str(req.get("host"), "host")
+            port = _port(req.get("port"))
+            hint = req.get("hint") if isinstance(req.get("hint"), str) else None
+            timeout = _timeout(req.get("timeout"))
+            addr, _ = choose(self.policy, self.resolver, family, host, port, "tcp", hint)
+            real = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                real.settimeout(timeout)
+                real.connect(sockaddr(family, addr, port))
+                real.settimeout(None)
+                real.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except BaseException:
+                real.close()
+                raise
+        except (ServiceError, ResolveError, OSError) as exc:
+            send_frame(conn, error_reply(exc))
+            conn.close()
+            return None
+        entry = self.table.add(app, "tcp", family, real)
+        self._prepare_channel(conn)
+        entry.channels.append(conn)
+        send_frame(conn, {"ok": True, "desc": entry.desc, "sockname": list(real.getsockname()),
+                          "peername": list(real.getpeername())})
+        return entry
+
+    def _relay(self, entry: Entry, chan: socket.socket, start_inbound: bool) -> None:
+        if start_inbound:
+            threading.Thread(target=self._inbound, args=(entry,), daemon=True).start()
+        self._outbound(entry, chan)
+
+    def _outbound(self, entry: Entry, chan: socket.socket) -> None:
+        """channel -> real socket, until the channel ends; then apply what the app asked."""
+        buf = bytearray(BUF)
+        view = memoryview(buf)
+        real, table, app = entry.sock, self.table, entry.app
+        try:
+            while True:
+                n = chan.recv_into(buf)
+                if not n:
+                    break
+                real.sendall(view[:n])
+                table.meter[app] += n
+                entry.last = table.clock.now()
+        except OSError as exc:
+            if not entry.closed and exc.errno not in (errno.EBADF, None):
+                entry.error = entry.error or exc.errno
+        with entry.lock:
+            shut_wr = entry.shut_wr_requested and not entry.closed
+        if shut_wr:
+            try:
+                real.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            _wait_hangup(chan)
+        with entry.lock:
+            if chan in entry.channels:
+                entry.channels.remove(chan)
+            detach = entry.retained and not entry.close_requested and not entry.closed
+        if detach:
+            chan.close()
+            return
+        table.close(entry)
+
+    def _inbound(self, entry: Entry) -> None:
+        """real socket -> the current channel; EOF or error is passed on to the app."""
+        buf = bytearray(BUF)
+        view = memoryview(buf)
+        real, clock = entry.sock, self.table.clock
+        while True:
+            try:
+                n = real.recv_into(buf)
+            except OSError as exc:
+                if not entry.closed:
+                    entry.error = exc.errno or errno.EIO
+                n = 0
+            if not n:
+                break
+            entry.last = clock.now()
+            self._deliver(entry, view[:n])
+        with entry.lock:
+            chan = entry.inbound
+        if chan is not None and not entry.closed:
+            try:
+                chan.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def _deliver(self, entry: Entry, data: memoryview) -> None:
+        """Write to the newest channel; if it is gone but the socket was pickled,
+        wait for an instance to attach."""
+        while not entry.closed:
+            with entry.lock:
+                chan = entry.inbound
+                if chan is None:
+                    entry.lock.wait(1.0)
+                    continue
+            try:
+                chan.sendall(data)
+                return
+            except OSError:
+                with entry.lock:
+                    if chan in entry.channels:
+                        entry.channels.remove(chan)
+
+    def _attach(self, conn: socket.socket, app: str, req: dict[str, Any]) -> None:
+        try:
+            entry = self.table.get(app, req.get("desc"))
+        except ServiceError as exc:
+            send_frame(conn, error_reply(exc))
+            conn.close()
+            return
+        self._prepare_channel(conn)
+        with entry.lock:
+            entry.retained = True
+            entry.channels.append(conn)
+            entry.lock.notify_all()
+        send_frame(conn, {"ok": True, "kind": entry.kind, "family": entry.family})
+        if entry.kind == "tcp":
+            self._outbound(entry, conn)
+        else:
+            self._udp_watch(entry, conn)
+
+    # ---------------------------------------------------------------- UDP
+    def _open_udp(self, conn: socket.socket, app: str, req: dict[str, Any]) -> None:
+        family = _family(req.get("family"))
+        real = socket.socket(family, socket.SOCK_DGRAM)
+        entry = self.table.add(app, "udp", family, real)
+        entry.channels.append(conn)
+        send_frame(conn, {"ok": True, "desc": entry.desc})
+        threading.Thread(target=self._udp_inbound, args=(entry,), daemon=True).start()
+        self._udp_watch(entry, conn)
+
+    def _udp_inbound(self, entry: Entry) -> None:
+        while not entry.closed:
+            try:
+                data, peer = entry.sock.recvfrom(65536)
+            except OSError:
+                if entry.closed:
+                    return
+                continue
+            entry.last = self.table.clock.now()
+            header = json.dumps({"addr": list(peer)}).encode()
+            frame = len(header).to_bytes(4, "big") + len(data).to_bytes(4, "big") + header + data
+            self._deliver(entry, memoryview(frame))
+
+    def _udp_watch(self, entry: Entry, chan: socket.socket) -> None:
+        """A UDP channel carries nothing app -> service; wait for it to end."""
+        _wait_hangup(chan)
+        with entry.lock:
+            if chan in entry.channels:
+                entry.channels.remove(chan)
+            detach = entry.retained and not entry.close_requested and not entry.closed
+        if detach:
+            chan.close()
+            return
+        self.table.close(entry)
+
+    # ---------------------------------------------------------------- control
+    def _control_loop(self, conn: socket.socket, app: str) -> None:
+        while True:
+            try:
+                header, payload = read_frame(conn)
+            except (WireError, OSError):
+                conn.close()
+                return
+            try:
+                reply, data = self.control(app, header, payload)
+            except (ServiceError, ResolveError, OSError, ValueError, TypeError) as exc:
+                reply, data = error_reply(exc), b""
+            try:
+                send_frame(conn, reply, data)
+            except OSError:
+                conn.close()
+                return
+
+    def control(self, app: str, req: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:
+        op = req.get("op")
+        if op == "getaddrinfo":
+            return {"ok": True, "infos": self._getaddrinfo(req)}, b""
+        if op == "gethostbyname_ex":
+            return {"ok": True, "value": self._gethostbyname_ex(req)}, b""
+        if op == "urlfetch":
+            status, body = urlfetch.fetch(self, app, req, payload)
+            return {"ok": True, "status": status}, body
+        entry = self.table.get(app, req.get("desc"))
+        if op == "status":
+            err, entry.error = entry.error, 0
+            return {"ok": True, "error": err}, b""
+        if op == "touch":
+            return {"ok": True}, b""
+        if op in ("peername", "sockname"):
+            try:
+                name = entry.sock.getpeername() if op == "peername" else entry.sock.getsockname()
+            except OSError as exc:
+                raise ServiceError(exc.errno or errno.ENOTCONN) from exc
+            return {"ok": True, "value": list(name)}, b""
+        if op == "retain":
+            entry.retained = True
+            return {"ok": True}, b""
+        if op == "close":
+            with entry.lock:
+                entry.close_requested = True
+                idle = not entry.channels
+            if idle:
+                self.table.close(entry)
+            return {"ok": True}, b""
+        if op == "shutdown":
+            how = req.get("how")
+            if how not in (socket.SHUT_RD, socket.SHUT_WR, socket.SHUT_RDWR):
+                raise ServiceError(errno.EINVAL)
+            if how in (socket.SHUT_WR, socket.SHUT_RDWR):
+                if entry.kind == "tcp":
+                    entry.shut_wr_requested = True
+                else:
+                    entry.sock.shutdown(socket.SHUT_WR)
+            if how in (socket.SHUT_RD, socket.SHUT_RDWR):
+                try:
+                    entry.sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass
+            return {"ok": True}, b""
+        if op == "udp_connect":
+            host = _str(req.get("host"), "host")
+            port = _port(req.get("port"))
+            addr, _ = choose(self.policy, self.resolver, entry.family, host, port, "udp",
+                             req.get("hint") if isinstance(req.get("hint"), str) else None)
+            entry.sock.connect(sockaddr(entry.family, addr, port))
+            return {"ok": True, "peername": list(entry.sock.getpeername())}, b""
+        if op == "udp_send":
+            host = req.get("host")
+            if host is None:
+                try:
+                    entry.sock.getpeername()
+                except OSError as exc:
+                    raise ServiceError(errno.EDESTADDRREQ) from exc
+                n = entry.sock.send(payload)
+            else:
+                port = _port(req.get("port"))
+                addr, _ = choose(self.policy, self.resolver, entry.family, _str(host, "host"),
+                                 port, "udp", None)
+                if addr.value == 0xFFFFFFFF:  # never reached: broadcast is special
+                    raise ServiceError(errno.EACCES)
+                n = entry.sock.sendto(payload, sockaddr(entry.family, addr, port))
+            self.table.meter[app] += n
+            return {"ok": True, "n": n, "sockname": list(entry.sock.getsockname())}, b""
+        raise ServiceError(errno.EINVAL, f"unknown op {op!r}")
+
+    def _getaddrinfo(self, req: dict[str, Any]) -> list[list[Any]]:
+        host = req.get("host")
+        port = req.get("port")
+        if not (host is None or isinstance(host, str)) or not (
+                port is None or isinstance(port, (str, int))):
+            raise ServiceError(errno.EINVAL)
+        if isinstance(host, str) and "\x00" in host:
+            raise ResolveError(socket.EAI_NONAME, "Name or service not known")
+        try:
+            infos = socket.getaddrinfo(host, port, int(req.get("family", 0)),
+                                       int(req.get("type", 0)), int(req.get("proto", 0)),
+                                       int(req.get("flags", 0)))
+        except socket.gaierror as exc:
+            raise ResolveError(exc.errno or socket.EAI_NONAME, exc.strerror or str(exc)) from exc
+        except UnicodeError as exc:
+            raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
+        return [[int(f), int(t), int(p), c, list(sa)] for f, t, p, c, sa in infos
+                if f in (socket.AF_INET, socket.AF_INET6)]
+
+    def _gethostbyname_ex(self, req: dict[str, Any]) -> list[Any]:
+        host = _str(req.get("host"), "host")
+        if "\x00" in host:
+            raise ResolveError(socket.EAI_NONAME, "Name or service not known")
+        try:
+            name, aliases, addrs = socket.gethostbyname_ex(host)
+        except socket.gaierror as exc:
+            raise ResolveError(exc.errno or socket.EAI_NONAME, exc.strerror or str(exc)) from exc
+        except (socket.herror, UnicodeError) as exc:
+            raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
+        return [name, aliases, addrs]
+
+    # ---------------------------------------------------------------- admin
+    def admin(self, req: dict[str, Any]) -> dict[str, Any]:
+        op = req.get("op")
+        if op == "advance":
+            self.clock.advance(float(req["seconds"]))
+            return {"ok": True, "reclaimed": len(self.table.sweep())}
+        if op == "meter":
+            return {"ok": True, "bytes": self.table.meter[str(req["app"])]}
+        if op == "ping":
+            return {"ok": True}
+        raise ValueError(f"unknown admin op {op!r}")
+
+
+def _wait_hangup(chan: socket.socket) -> None:
+    """Block until the app closes its end of a channel (POLLHUP), reading and
+    discarding anything it still sends."""
+    poller = select.poll()
+    try:
+        poller.register(chan.fileno(), select.POLLIN)
+    except (ValueError, OSError):
+        return
+    while True:
+        try:
+            events = poller.poll()
+        except OSError:
+            return
+        for _fd, ev in events:
+            if ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                return
+            if ev & select.POLLIN:
+                try:
+                    if not chan.recv(65536):
+                        # EOF on read but not hung up: the app shut down writing only.
+                        poller.modify(chan.fileno(), 0)
+                except OSError:
+                    return

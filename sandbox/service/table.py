@@ -1,0 +1,145 @@
+"""Descriptors, the idle clock and the byte meter: the service's state.
+
+A descriptor is an opaque random token bound to the app that created it. A
+lookup from another app fails exactly like an unknown token (EBADF), so an
+app learns nothing about descriptors that are not its own (APP-2).
+"""
+
+from __future__ import annotations
+
+import errno
+import secrets
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+IDLE_LIMIT = 600.0
+
+
+class ServiceError(Exception):
+    """An error the service reports to the app as an errno."""
+
+    def __init__(self, code: int, message: str = "") -> None:
+        super().__init__(code, message or _strerror(code))
+        self.errno = code
+        self.message = message or _strerror(code)
+
+
+def _strerror(code: int) -> str:
+    import os
+
+    return os.strerror(code)
+
+
+class Clock:
+    """Monotonic time plus an offset the adapter can advance (IDLE-1..3)."""
+
+    def __init__(self, source: Callable[[], float] = time.monotonic) -> None:
+        self._source = source
+        self._offset = 0.0
+
+    def now(self) -> float:
+        return self._source() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += seconds
+
+
+@dataclass(eq=False)
+class Entry:
+    """One descriptor: the real socket and who may use it."""
+
+    desc: str
+    app: str
+    kind: str                      # "tcp" or "udp"
+    family: int
+    sock: socket.socket
+    last: float
+    channels: list[socket.socket] = field(default_factory=list)
+    retained: bool = False         # pickled: a dropped channel only detaches
+    close_requested: bool = False
+    shut_wr_requested: bool = False
+    error: int = 0
+    closed: bool = False
+    lock: threading.Condition = field(default_factory=threading.Condition)
+
+    @property
+    def inbound(self) -> socket.socket | None:
+        return self.channels[-1] if self.channels else None
+
+
+class DescriptorTable:
+    def __init__(self, clock: Clock, idle_limit: float = IDLE_LIMIT) -> None:
+        self.clock = clock
+        self.idle_limit = idle_limit
+        self._entries: dict[str, Entry] = {}
+        self._reclaimed: set[str] = set()
+        self._lock = threading.Lock()
+        self.meter: Counter[str] = Counter()
+
+    def add(self, app: str, kind: str, family: int, sock: socket.socket) -> Entry:
+        entry = Entry(secrets.token_hex(16), app, kind, family, sock, self.clock.now())
+        with self._lock:
+            self._entries[entry.desc] = entry
+        return entry
+
+    def get(self, app: str, desc: object) -> Entry:
+        """The live entry for `desc`, if it belongs to `app`; EBADF otherwise. Renews it."""
+        with self._lock:
+            entry = self._entries.get(desc) if isinstance(desc, str) else None
+            reclaimed = isinstance(desc, str) and desc in self._reclaimed
+        if entry is None or entry.app != app or entry.closed:
+            if reclaimed and entry is None:
+                raise ServiceError(errno.EBADF, "socket reclaimed after 10 minutes idle")
+            raise ServiceError(errno.EBADF)
+        entry.last = self.clock.now()
+        return entry
+
+    def close(self, entry: Entry, reclaimed: bool = False) -> None:
+        """Close the real socket and every channel; wakes any thread blocked on them."""
+        with entry.lock:
+            if entry.closed:
+                return
+            entry.closed = True
+            channels, entry.channels = list(entry.channels), []
+            entry.lock.notify_all()
+        with self._lock:
+            self._entries.pop(entry.desc, None)
+            if reclaimed:
+                self._reclaimed.add(entry.desc)
+        for s in [entry.sock, *channels]:
+            _hard_close(s)
+
+    def sweep(self) -> list[str]:
+        """Reclaim every socket idle for longer than the limit; returns their descriptors."""
+        now = self.clock.now()
+        with self._lock:
+            stale = [e for e in self._entries.values() if now - e.last > self.idle_limit]
+        for entry in stale:
+            self.close(entry, reclaimed=True)
+        return [e.desc for e in stale]
+
+    def count(self, bytes_out: int, app: str) -> None:
+        self.meter[app] += bytes_out
+
+    def close_all(self) -> None:
+        with self._lock:
+            entries = list(self._entries.values())
+        for entry in entries:
+            self.close(entry)
+
+
+def _hard_close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
