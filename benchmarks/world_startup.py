@@ -52,7 +52,8 @@ def probe_listening(world: WorldHandle) -> int:
     code = ("import sys\n"
             "n = 0\n"
             "for f in ('/proc/net/tcp', '/proc/net/tcp6'):\n"
-            "    n += sum(1 for line in open(f).read().splitlines()[1:] if line.split()[3] == '0A')\n"
+            "    rows = open(f).read().splitlines()[1:]\n"
+            "    n += sum(1 for line in rows if line.split()[3] == '0A')\n"
             "print(n)\n")
     out = subprocess.run(world.enter([sys.executable, "-c", code]), capture_output=True,
                          text=True, check=True)

@@ -206,6 +206,10 @@ def test_close_is_idempotent(instance, verdict, world):
 def test_context_manager_closes(instance, verdict, world):
     socket = instance.module("socket")
     sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    if instance.python_major == 2 and not instance.builtins().call("hasattr", sock, "__enter__"):
+        sock.call("close")
+        raise Unsupported("Python 2.7's socket objects have no context manager (added in 3.2); "
+                          "this runtime's module follows its own Python")
     with sock:
         sock.call("sendall", b"inside with")
         echoed = sock.call("recv", 64)

@@ -8,15 +8,16 @@ import pytest
 from cases.probes import new_socket
 from conformance.remote import attempt
 
+# Ports no world service or canary holds, so an unrestricted bind succeeds (and fails the case).
 SPECIFIC = [
     ("ipv4", "tcp", ("127.0.0.1", 0)),
-    ("ipv4", "tcp", ("", 8080)),
-    ("ipv4", "tcp", ("0.0.0.0", 5000)),
-    ("ipv4", "udp", ("0.0.0.0", 5353)),
+    ("ipv4", "tcp", ("", 41080)),
+    ("ipv4", "tcp", ("0.0.0.0", 41000)),
+    ("ipv4", "udp", ("0.0.0.0", 41053)),
     ("ipv4", "udp", ("127.0.0.1", 0)),
     ("ipv6", "tcp", ("::1", 0)),
-    ("ipv6", "tcp", ("::", 8081)),
-    ("ipv6", "udp", ("::", 5354)),
+    ("ipv6", "tcp", ("::", 41081)),
+    ("ipv6", "udp", ("::", 41054)),
 ]
 WILDCARD = [("ipv4", ("", 0)), ("ipv4", ("0.0.0.0", 0)), ("ipv6", ("::", 0))]
 

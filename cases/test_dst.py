@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cases.matrix import family, params
-from cases.probes import digest, record, run_matrix_case
+from cases.probes import digest, record, run_matrix_case, text
 from conformance.remote import attempt
 
 CASES = family("dst", "dst_spellings", clause_prefix="DST-")
@@ -49,3 +49,61 @@ def test_unconnected_udp_sendto_judged_per_datagram(fam, request, instance, verd
                   expected=f"both datagrams to {allowed}:9 are sent and arrive intact",
                   observed=f"first {sent_first.describe()}; last {sent_last.describe()}; "
                            f"{len(arrived)} digest(s) arrived")
+
+
+MIXED = "mixed.attacker.example"
+
+
+def _mixed_blocked(world, fam: str) -> list[str]:
+    """The answers of the mixed name that the catalogue holds blocked (DST-1 ranges)."""
+    entry = next(m for m in world.data.mixed if m.name == MIXED)
+    return [a for a in (entry.ipv4 if fam == "ipv4" else entry.ipv6)
+            if a.startswith(("10.", "fd"))]
+
+
+@pytest.mark.clause("DST-9", "MUST")
+@pytest.mark.parametrize("fam", ["ipv4", "ipv6"])
+def test_mixed_name_connect_by_name(fam, instance, verdict, world):
+    """connect((name, port)) on a socket of one family: whatever answer the
+    implementation picks, it is never the blocked one."""
+    socket = instance.module("socket")
+    sock = socket.call("socket", socket.AF_INET if fam == "ipv4" else socket.AF_INET6,
+                       socket.SOCK_STREAM)
+    sock.call("settimeout", 5.0)
+    tried = attempt(sock.call, "connect", (MIXED, 7))
+    if tried.ok:
+        attempt(sock.call, "sendall", b"mixed by name")
+    sock.call("close")
+    hits = [e for a in _mixed_blocked(world, fam)
+            for e in verdict.events(address=a, port=7, proto="tcp")]
+    verdict.check(not hits, name="blocked-answer-not-reached",
+                  expected=f"nothing reaches {_mixed_blocked(world, fam)} port 7",
+                  observed=f"{tried.describe()}; {len(hits)} journal event(s) there")
+
+
+@pytest.mark.clause("DST-9", "MUST")
+def test_mixed_name_answers_tried_in_dns_order(instance, verdict, world):
+    """A program that tries every address gethostbyname_ex gives, in the DNS's
+    order (blocked first), ends up on the allowed one without touching the other."""
+    socket = instance.module("socket")
+    _, _, addresses = socket.call("gethostbyname_ex", MIXED)
+    steps = []
+    connected = None
+    for address in map(text, addresses):
+        sock = socket.call("socket", socket.AF_INET, socket.SOCK_STREAM)
+        sock.call("settimeout", 5.0)
+        tried = attempt(sock.call, "connect", (address, 7))
+        steps.append(f"{address}: {tried.describe()}")
+        if tried.ok:
+            attempt(sock.call, "sendall", b"mixed in dns order")
+            connected = address
+            sock.call("close")
+            break
+        sock.call("close")
+    hits = [e for a in _mixed_blocked(world, "ipv4")
+            for e in verdict.events(address=a, port=7, proto="tcp")]
+    verdict.check(not hits, name="blocked-answer-not-reached",
+                  expected=f"nothing reaches {_mixed_blocked(world, 'ipv4')} port 7",
+                  observed="; ".join(steps) + f"; {len(hits)} journal event(s) there")
+    verdict.check(connected is not None, name="allowed-answer-used",
+                  expected="the allowed answer connects", observed="; ".join(steps))

@@ -39,8 +39,9 @@ def _http_module(inst):
     return inst.module("httplib" if inst.python_major == 2 else "http.client")
 
 
-def _get(inst, host: str, path: str):
-    conn = _http_module(inst).call("HTTPConnection", host, 80, timeout=10)
+def _get(inst, host: str, path: str, timeout: float = 10, tls: bool = False):
+    kind, port = ("HTTPSConnection", 443) if tls else ("HTTPConnection", 80)
+    conn = _http_module(inst).call(kind, host, port, timeout=timeout)
     conn.call("request", "GET", path)
     response = conn.call("getresponse")
     status = response.status
@@ -53,7 +54,7 @@ def _user_agents(verdict, path: str) -> list[str]:
     found = []
     for event in verdict.events(kind="http-request"):
         detail = dict(event.detail)
-        if path not in str(detail.get("path", detail)):
+        if detail.get("target") != path:
             continue
         headers = detail.get("headers", {})
         if isinstance(headers, dict):
@@ -65,10 +66,11 @@ def _user_agents(verdict, path: str) -> list[str]:
 
 
 @pytest.mark.clause("HTTP-1", "MUST")
-def test_unset_goes_through_urlfetch(instances, verdict):
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_unset_goes_through_urlfetch(tls, instances, verdict):
     inst = _instance(instances, UNSET)
-    path = "/?case=http-1"
-    status, body = _get(inst, HOST, path)
+    path = f"/?case=http-1-{'https' if tls else 'http'}"
+    status, body = _get(inst, HOST, path, tls=tls)
     agents = _user_agents(verdict, path)
     verdict.check(status == 200 and body.startswith(b"hello"), name="response",
                   expected="200 and the page", observed=f"{status} {body[:40]!r}")
@@ -78,11 +80,13 @@ def test_unset_goes_through_urlfetch(instances, verdict):
 
 
 @pytest.mark.clause("HTTP-2", "MUST")
-@pytest.mark.parametrize("value", ["", "1", "true"], ids=["empty", "one", "true"])
-def test_set_uses_sockets(value, instances, verdict):
+@pytest.mark.parametrize(("value", "tls"),
+                         [("", False), ("1", False), ("true", False), ("", True)],
+                         ids=["empty", "one", "true", "empty-https"])
+def test_set_uses_sockets(value, tls, instances, verdict):
     inst = _instance(instances, value)
-    path = f"/?case=http-2-{value or 'empty'}"
-    status, body = _get(inst, HOST, path)
+    path = f"/?case=http-2-{value or 'empty'}-{'https' if tls else 'http'}"
+    status, body = _get(inst, HOST, path, tls=tls)
     agents = _user_agents(verdict, path)
     verdict.check(status == 200 and body.startswith(b"hello"), name="response",
                   expected="200 and the page", observed=f"{status} {body[:40]!r}")
@@ -96,5 +100,5 @@ def test_set_uses_sockets(value, instances, verdict):
 def test_set_applies_socket_restrictions(host, instances, verdict, world):
     inst = _instance(instances, "")
     address = world.data.host(host).address("ipv4")
-    tried = attempt(_get, inst, address, "/?case=http-2-blocked")
+    tried = attempt(_get, inst, address, "/?case=http-2-blocked", 3)
     check_nothing_at(verdict, tried, address, 80, "tcp")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cases.probes import check_nothing_at
+from cases.probes import check_nothing_at, text
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
 
@@ -103,6 +103,7 @@ def test_pop3_ssl_login_stat_retr_quit(host, user, instance, verdict, world):
                   "lines)", observed=f"{len(got)} lines, first {got[:2]!r}")
     verdict.check(bytes(quit_reply).startswith(b"+OK"), name="quit", expected="+OK",
                   observed=repr(quit_reply))
+    _served(verdict, mailbox[0])
 
 
 @pytest.mark.clause("LIB-4", "MUST")
@@ -127,6 +128,17 @@ def test_imap4_ssl_login_select_fetch_logout(host, user, instance, verdict, worl
                   expected=f"message 1 as stored ({len(mailbox[0].wire)} bytes)",
                   observed=f"{status_f} {len(body)} bytes {body[:40]!r}")
     verdict.check(bye == "BYE", name="logout", expected="BYE", observed=repr(bye))
+    _served(verdict, mailbox[0])
+
+
+def _served(verdict, message) -> None:
+    """The server journalled handing out exactly this message (after a good login)."""
+    logins = [e for e in verdict.events(kind="mail-login") if e.detail.get("ok")]
+    served = [e for e in verdict.events(kind="mail-retrieve")
+              if e.sha256 == hashlib.sha256(message.wire).hexdigest()]
+    verdict.check(bool(logins) and bool(served), name="server-journal",
+                  expected=f"a successful mail-login and a mail-retrieve of {message.uid}",
+                  observed=f"{len(logins)} good login(s), {len(served)} matching retrieve(s)")
 
 
 @pytest.mark.clause("LIB-5", "SHOULD")
@@ -141,10 +153,11 @@ def test_nntp_group_and_article(instance, verdict, world):
         group = news.call("group", article.group)
         got = news.call("article", article.message_id)
         news.call("quit")
-    verdict.check(str(group[0]).startswith("211") and int(group[1]) >= 1, name="group",
+    verdict.check(text(group[0]).startswith("211") and int(group[1]) >= 1, name="group",
                   expected=f"211 and at least one article in {article.group}",
                   observed=repr(group[:3]))
-    verdict.check(str(got[0]).startswith("220"), name="article", expected="220 (article follows)",
+    verdict.check(text(got[0]).startswith("220"), name="article",
+                  expected="220 (article follows)",
                   observed=repr(got[0]))
 
 

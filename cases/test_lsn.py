@@ -67,6 +67,7 @@ def test_accept_raises_even_after_listen_was_asked(fam, instance, verdict):
 def test_accept_on_connected_socket_raises(instance, verdict, world):
     socket = instance.module("socket")
     sock = socket.call("create_connection", (world.data.host("public-echo").ipv4[0], 7), 5)
+    sock.call("settimeout", 0.5)
     tried = attempt(sock.call, "accept")
     sock.call("close")
     verdict.raised(tried)
@@ -76,6 +77,7 @@ def test_accept_on_connected_socket_raises(instance, verdict, world):
 def test_accept_on_udp_socket_raises(instance, verdict):
     socket = instance.module("socket")
     sock = new_socket(socket, "ipv4", "udp")
+    sock.call("settimeout", 0.5)
     tried = attempt(sock.call, "accept")
     sock.call("close")
     verdict.raised(tried)

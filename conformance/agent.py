@@ -68,12 +68,11 @@ def _run_bootstrap():
 
 _run_bootstrap()
 
-import base64  # noqa: E402  (after the bootstrap, on purpose)
+# After the bootstrap, on purpose. hashlib, pickle and traceback are imported
+# where they are needed: an instance should start fast.
+import base64  # noqa: E402
 import errno as errno_module  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
-import pickle  # noqa: E402
-import traceback  # noqa: E402
 
 if PY2:
     text_type = unicode  # noqa: F821
@@ -152,8 +151,6 @@ class Refs(object):
                 sock.setdefaulttimeout(None)
             except Exception:
                 pass
-        import gc
-        gc.collect()
 
 
 def _closable(obj):
@@ -193,7 +190,7 @@ def encode(value, depth=0):
     if isinstance(value, bytes_type):
         return {"$bytes": b64(value)}
     if depth < 8:
-        if isinstance(value, tuple) and type(value) is tuple or _is_structseq(value):
+        if (isinstance(value, tuple) and type(value) is tuple) or _is_structseq(value):
             return {"$tuple": [encode(v, depth + 1) for v in value]}
         if type(value) is list:
             return [encode(v, depth + 1) for v in value]
@@ -350,14 +347,17 @@ def op_release(msg):
 
 
 def op_pickle(msg):
+    import pickle
     return encode(pickle.dumps(resolve_target(msg["target"]), int(msg.get("protocol", 2))))
 
 
 def op_unpickle(msg):
+    import pickle
     return encode(pickle.loads(decode(msg["data"])))
 
 
 def op_recv_until_eof(msg):
+    import hashlib
     sock = resolve_target(msg["target"])
     limit = int(msg.get("limit", 64 << 20))
     head_size = int(msg.get("head", 256))
@@ -389,6 +389,7 @@ def _pattern_period():
 
 def op_sendall_pattern(msg):
     """sendall the world's generated-bytes pattern: byte i is ((offset+i)*31+7) % 251."""
+    import hashlib
     sock = resolve_target(msg["target"])
     size = int(msg["size"])
     start = int(msg.get("offset", 0)) % 251
@@ -499,6 +500,7 @@ def handle(line):
     except AgentProtocolError as exc:
         return {"id": request_id, "ok": False, "error": agent_error(str(exc))}, True
     except BaseException as exc:  # the candidate's exceptions, SystemExit included
+        import traceback
         return {"id": request_id, "ok": False,
                 "error": describe_exception(exc, traceback.format_exc())}, True
 

@@ -119,6 +119,7 @@ class RunState:
         self.pool_instances = pool_instances
         self.call_timeout = call_timeout
         self.world: Any = None
+        self.last_seq = 0          # the highest journal seq already attributed to a case
         self.candidate: Candidate | None = None
         self._world_error: BaseException | None = None
         self._candidate_error: BaseException | None = None
@@ -247,6 +248,8 @@ class Verdict:
         if self._state.mark is None:
             raise EvidenceUnavailable("no journal mark was taken for this case")
         kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
+        if address is not None:
+            address = _journal_address(address)
         found = []
         for event in self._world.events(self._state.mark):
             if address is not None and not _same_address(event.dst[0], address):
@@ -375,18 +378,38 @@ class Verdict:
                 f"journalled, so 'nothing reached' would prove nothing")
 
 
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address as the network sees it: an IPv4-mapped IPv6 address is its IPv4."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 def _same_address(a: str, b: str) -> bool:
     try:
-        return ipaddress.ip_address(a.split("%")[0]) == ipaddress.ip_address(b.split("%")[0])
+        return _ip(a) == _ip(b)
     except ValueError:
         return a == b
 
 
-def _watched_address(data: Any, address: str) -> bool:
+def _journal_address(address: str) -> str:
+    """The address as the journal records it. A host name cannot be matched
+    (events carry the address dialled), and silently matching nothing would
+    make "nothing reached" pass, so a name is refused."""
+    if address == "<broadcast>":
+        return "255.255.255.255"
     try:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        _ip(address)
     except ValueError:
-        return True   # a name or '<broadcast>': the caller knows what it asks
+        raise EvidenceUnavailable(
+            f"{address!r} is not an IP address: journal events carry the address dialled, "
+            f"so give the address the name resolves to in the world") from None
+    return address
+
+
+def _watched_address(data: Any, address: str) -> bool:
+    ip = _ip(_journal_address(address))
     if ip.is_unspecified or ip.is_loopback:
         return True
     watched = getattr(data, "watched", None)

@@ -20,13 +20,15 @@ Tests without a clause marker are left alone.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import importlib
 import importlib.metadata
 import json
+import os
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,7 @@ EVENTS = pytest.StashKey[list[dict[str, Any]]]()
 RESULTS = pytest.StashKey[list[CaseResult]]()
 STARTED = pytest.StashKey[float]()
 KNOWN_IDS = pytest.StashKey[list[str]]()
+TRANSCRIPTS = pytest.StashKey[list[dict[str, Any]]]()
 OTHER_FAILURES = pytest.StashKey[list[str]]()
 
 MAX_EVENTS = 50
@@ -79,6 +82,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "candidates`); default: reference if present, else native")
     group.addoption("--adapter", default=None, metavar="MODULE:CLASS",
                     help="an Adapter subclass to test, by import path (wins over --candidate)")
+    group.addoption("--candidate-python", default=None, metavar="PATH",
+                    help="interpreter for the native candidates (e.g. a Python 2.7)")
     group.addoption("--profile", default=None,
                     help="candidate profile (default: the adapter's first profile)")
     group.addoption("--conformance-strict", action="store_true", default=False,
@@ -91,19 +96,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--baseline", default=None, metavar="FILE",
                     help="results file to compare with; only regressions fail the run")
     group.addoption("--update-baseline", action="store_true", default=False,
-                    help="write this run's results as the new baseline (--baseline FILE)")
+                    help="write this run's results as the new baseline (to --baseline FILE, "
+                         "else reports/baselines/CANDIDATE.json)")
     group.addoption("--fresh-instances", action="store_true", default=False,
                     help="start a fresh instance for every case instead of pooling")
     group.addoption("--call-timeout", type=float, default=None, metavar="SECONDS",
                     help="deadline for each call into an instance (default 30)")
     group.addoption("--world", default=None, metavar="FILE",
                     help="world file for the fake internet (default: fakenet/world.toml)")
-    group.addoption("--conformance-world", default=None, help=argparse_suppress())
-
-
-def argparse_suppress() -> str:
-    import argparse
-    return argparse.SUPPRESS   # for tests: "module:function" returning a world stand-in
+    # for the harness's own tests: "module:function" returning a world stand-in
+    group.addoption("--conformance-world", default=None, help=argparse.SUPPRESS)
 
 
 def strict_mode(config: pytest.Config) -> bool:
@@ -113,6 +115,9 @@ def strict_mode(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "clause(id, level): the spec clause and requirement level a case checks")
+    if config.getoption("candidate_python"):
+        os.environ["CONFORMANCE_NATIVE_PYTHON"] = config.getoption("candidate_python")
+        os.environ["CONFORMANCE_PY27"] = config.getoption("candidate_python")
     try:
         factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
     except registry.AdapterNotFound as exc:
@@ -134,14 +139,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
-    if config.getoption("update_baseline") and not config.getoption("baseline"):
-        raise pytest.UsageError("--update-baseline needs --baseline FILE (where to write it)")
 
 
 def _load_callable(path: str) -> Callable[[], Any]:
     module_name, _, attr = path.partition(":")
     try:
-        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        factory: Callable[[], Any] = getattr(importlib.import_module(module_name), attr)
+        return factory
     except (ImportError, AttributeError) as exc:
         raise pytest.UsageError(f"--conformance-world {path!r}: {exc}") from None
 
@@ -180,7 +184,8 @@ def clause_ref_for(marker: pytest.Mark) -> ClauseRef:
     clause = table.get(str(clause_id))
     if clause is None:
         raise LookupError(f"unknown clause {clause_id!r} (not in the catalogue's clause list)")
-    return clause.ref(level)  # type: ignore[no-any-return]
+    ref: ClauseRef = clause.ref(level)
+    return ref
 
 
 def _selected(clause_id: str, wanted: list[str]) -> bool:
@@ -206,7 +211,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             families = ", ".join(sorted({c.split("-", 1)[0] for c in table}))
             raise pytest.UsageError(f"--clause {', '.join(unknown)}: no such clause or family "
                                     f"(families: {families})")
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker("clause")
         if marker is None:
@@ -224,12 +230,43 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             ref = ClauseRef(clause_id, parsed, "")
             item.stash[CLAUSE_PROBLEM] = str(exc)
         item.stash[CLAUSE_REF] = ref
+        if config.getoption("tbstyle", "auto") == "auto":
+            _use_concise_failures(item)
         item.user_properties.extend([("clause", ref.id), ("level", ref.level.value),
                                      ("requirement", ref.requirement)])
         (keep if not wanted or _selected(ref.id, wanted) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _use_concise_failures(item: pytest.Item) -> None:
+    """Show a violation as clause, expected and observed (like h2spec), not as a
+    traceback: that is what a reader needs, and rendering hundreds of tracebacks
+    for a candidate that fails a whole family costs seconds. `--tb=long` (or any
+    explicit --tb) brings tracebacks back."""
+    original = item.repr_failure
+
+    def repr_failure(excinfo: pytest.ExceptionInfo[BaseException], *args: Any,
+                     **kwargs: Any) -> Any:
+        kind, message = classify(excinfo)
+        if kind != VIOLATION:
+            return original(excinfo, *args, **kwargs)
+        ref = item.stash[CLAUSE_REF]
+        lines = [f"{judge(ref.level, False).value}: {ref.id} ({ref.level.value}) "
+                 f"{ref.requirement}"]
+        failing = [c for c in case_state(item).checks if not c.ok]
+        for check in failing:
+            lines += [f"  {check.name}:", f"    expected: {check.expected}",
+                      f"    observed: {check.observed}"]
+        if not failing:
+            lines.append(f"  {message}")
+        where = [e for e in excinfo.traceback if Path(str(e.path)) == item.path]
+        if where:
+            lines.append(f"  at {item.path.name}:{where[-1].lineno + 1}")
+        return "\n".join(lines)
+
+    item.repr_failure = repr_failure  # type: ignore[method-assign]
 
 
 # ---------------------------------------------------------------------------
@@ -261,13 +298,21 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     state = case_state(item)
     run = item.config.stash[RUN_STATE]
     if run.world is not None:
+        # Settle first: what the previous case's teardown caused (a pooled
+        # instance closing its sockets) must land before this case's mark.
+        run.world.events(run.last_seq)
         state.mark = run.world.mark()
     try:
         return (yield)
     finally:
+        item.stash[TRANSCRIPTS] = [
+            {"instance": inst.app_id, "python": inst.hello.python if inst.hello else "?",
+             "calls": list(inst.transcript[-50:])} for inst in state.instances]
         if run.world is not None and state.mark is not None:
             try:
-                events = [e.to_json() for e in run.world.events(state.mark)]
+                found = run.world.events(state.mark)
+                events = [e.to_json() for e in found]
+                run.last_seq = max([state.mark, *(e.seq for e in found)])
             except Exception as exc:   # evidence lost, say so
                 events = [{"error": f"could not read the journal: {exc}"}]
             item.stash[EVENTS] = events
@@ -296,11 +341,11 @@ def _first_lines(text: str, limit: int = 2000) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item,
-                              call: pytest.CallInfo[None]) -> Iterator[None]:
-    report: pytest.TestReport = yield  # type: ignore[misc]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if not is_case(item):
-        return report  # type: ignore[return-value]
+        return report
     ref = item.stash[CLAUSE_REF]
     phases = item.stash.setdefault(PHASES, {})
     if call.excinfo is not None:
@@ -311,7 +356,7 @@ def pytest_runtest_makereport(item: pytest.Item,
         result = build_result(item, ref, phases)
         report.conformance = result.to_json()  # type: ignore[attr-defined]
         report.user_properties.append(("outcome", result.outcome.value))
-    return report  # type: ignore[return-value]
+    return report
 
 
 def _adjust(report: pytest.TestReport, item: pytest.Item, ref: ClauseRef, kind: str,
@@ -368,10 +413,10 @@ def build_result(item: pytest.Item, ref: ClauseRef,
     evidence.extend({"journal": e} for e in events[:MAX_EVENTS])
     if len(events) > MAX_EVENTS:
         evidence.append({"journal_truncated": len(events) - MAX_EVENTS})
-    for inst in state.instances:
-        entry: dict[str, Any] = {"instance": inst.app_id,
-                                 "python": inst.hello.python if inst.hello else "?",
-                                 "calls": list(inst.transcript[-50:])}
+    transcripts = item.stash.get(TRANSCRIPTS, [])
+    for index, inst in enumerate(state.instances):
+        entry: dict[str, Any] = (dict(transcripts[index]) if index < len(transcripts) else
+                                 {"instance": inst.app_id, "calls": []})
         if outcome is Outcome.ERROR:
             entry["stderr_tail"] = inst.stderr_tail()
         evidence.append(entry)

@@ -52,7 +52,7 @@ class NativeStr(bytes):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             return self.text == other
-        return bytes.__eq__(self, other)  # type: ignore[arg-type]
+        return bytes.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
@@ -240,6 +240,8 @@ class LineBuffer:
             end = self._buffer.find(b"\n")
             if end < 0:
                 break
+            if end > self._limit:
+                raise ProtocolError(f"a line longer than {self._limit} bytes")
             line = bytes(self._buffer[:end])
             del self._buffer[: end + 1]
             yield line

@@ -115,6 +115,16 @@ class Remote:
     def __exit__(self, *exc: object) -> None:
         self.call("__exit__", None, None, None)
 
+    def __eq__(self, other: object) -> bool:
+        """The same object in the same instance (the agent keeps one handle per object)."""
+        if not isinstance(other, Remote):
+            return NotImplemented
+        return (self._remote_channel is other._remote_channel
+                and self._remote_ref.handle == other._remote_ref.handle)
+
+    def __hash__(self) -> int:
+        return hash((id(self._remote_channel), self._remote_ref.handle))
+
     def __repr__(self) -> str:
         ref = self._remote_ref
         return f"<Remote {ref.module + '.' if ref.module else ''}{ref.type} {ref.handle}>"
@@ -123,13 +133,15 @@ class Remote:
 def ref_of(value: Any) -> Ref | None:
     """The Ref a harness value stands for, if it is a Remote."""
     if isinstance(value, Remote):
-        return object.__getattribute__(value, "_remote_ref")  # type: ignore[no-any-return]
+        ref: Ref = object.__getattribute__(value, "_remote_ref")
+        return ref
     return None
 
 
 def remote_type(value: Remote) -> str:
     """The class name of the object a Remote stands for ("socket", "SSLSocket", ...)."""
-    return object.__getattribute__(value, "_remote_ref").type  # type: ignore[no-any-return]
+    ref: Ref = object.__getattribute__(value, "_remote_ref")
+    return ref.type
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
 
 from fakenet.handle import WorldError, WorldHandle
@@ -26,26 +26,35 @@ CHECK_CLIENT = Path(__file__).with_name("selfcheck.py")
 
 
 def host_table(world: World) -> str:
-    rows = [("id", "role", "names", "addresses", "services")]
+    """One line per host: id, role, addresses, services, names (the long column last)."""
+    rows = [("id", "role", "addresses", "services", "names")]
     for host in world.hosts:
-        rows.append((host.id, host.role, " ".join(host.names) or "-",
-                     " ".join(host.addresses) or "-", " ".join(host.services) or "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        rows.append((host.id, host.role, " ".join(host.addresses) or "-",
+                     " ".join(host.services) or "-", " ".join(host.names) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row))
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
         for row in rows
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    # Raising, not setting a threading.Event: Event.set inside a signal
+    # handler can deadlock on the lock the interrupted wait() holds. Once:
+    # a second signal must not interrupt the world's orderly stop.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _up(world: WorldHandle) -> int:
-    print(host_table(world.data))
-    print(f"\nworld pid {world.pid}; CA bundle {world.ca_bundle}")
-    print(f"enter it: {' '.join(world.enter(['/bin/sh']))}")
-    print(f"    with SSL_CERT_FILE={world.ca_bundle}\nCtrl-C stops the world.", flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        while not done.wait(1.0):
+        print(host_table(world.data))
+        print(f"\nworld pid {world.pid}; CA bundle {world.ca_bundle}")
+        print(f"enter it: {' '.join(world.enter(['/bin/sh']))}")
+        print(f"    with SSL_CERT_FILE={world.ca_bundle}\nCtrl-C stops the world.", flush=True)
+        while True:
+            time.sleep(0.5)
             if not world.running:
                 print("the world process exited", file=sys.stderr)
                 return 1

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import struct
 
@@ -81,7 +82,8 @@ class CanaryUDP:
 
     def _destination(self, ancillary: list[tuple[int, int, bytes]]) -> str:
         for level, kind, data in ancillary:
-            if not self.v6 and level == socket.IPPROTO_IP and kind == IP_PKTINFO and len(data) >= 12:
+            if not self.v6 and level == socket.IPPROTO_IP and kind == IP_PKTINFO \
+                    and len(data) >= 12:
                 return socket.inet_ntop(socket.AF_INET, data[8:12])
             if self.v6 and level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO \
                     and len(data) >= 16:
@@ -131,7 +133,7 @@ async def start_canaries(world: World, journal: Journal) -> list[TCPListener | C
     for port in world.canary.tcp:
         for address in WILDCARDS:
             sock = bind_socket(address, port, socket.SOCK_STREAM)
-            started.append(await listen_tcp(journal, sock, lambda p=port: CanaryTCP(p),
+            started.append(await listen_tcp(journal, sock, functools.partial(CanaryTCP, port),
                                             endpoint=ENDPOINT, role=ROLE))
     for port in world.canary.udp:
         for address in WILDCARDS:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dnslib import AAAA, CNAME, QTYPE, RCODE, RR, A, DNSHeader, DNSRecord
 from dnslib.server import BaseResolver
@@ -116,7 +116,7 @@ def answer(resolver: WorldResolver, packet: bytes) -> tuple[bytes | None, dict[s
         return _formerr(packet), {"rcode": "FORMERR", "error": f"{type(exc).__name__}: {exc}"}
 
 
-def datagram_handler(resolver: WorldResolver):  # type: ignore[no-untyped-def]
+def datagram_handler(resolver: WorldResolver) -> Callable[[bytes], list[Action]]:
     """A fakenet.tcpserver.DatagramHandler answering DNS over UDP."""
 
     def handle(packet: bytes) -> list[Action]:

@@ -131,12 +131,13 @@ class WorldHandle:
         assert proc.stdout is not None
         line = _readline(proc.stdout.fileno(), START_TIMEOUT, bytearray())
         if line is None:
+            # End of output or timeout; an exited unshare may not be reaped yet.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(2)
             stderr = log.read_text(errors="replace") if log.exists() else ""
             if proc.poll() is None:
                 raise WorldError(f"the world did not become ready within {START_TIMEOUT} s; "
                                  f"log: {stderr[-2000:]}")
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(2)
             raise namespace.unavailable(stderr[-2000:], proc.returncode)
         reply = control.decode_reply(line)
         if isinstance(reply, control.Failure):

@@ -13,6 +13,7 @@ failure raises NamespaceUnavailable with what failed and how to enable it.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ipaddress
 import os
@@ -90,6 +91,15 @@ def enter_command(pid: int, argv: list[str], cwd: str | None = None) -> list[str
 def unavailable(stderr: str, returncode: int | None) -> NamespaceUnavailable:
     """The error for an `unshare` that exited before the world said it was ready."""
     detail = stderr.strip() or f"exit status {returncode}"
+    if "failed to execute" in detail:
+        # The namespaces exist, but inside them the caller has no capability
+        # over host files: the interpreter must be reachable by its own uid
+        # (e.g. not under a 0700 /root reached through inherited capabilities).
+        return NamespaceUnavailable(
+            f"the world's namespaces were made but the world process could not start in them: "
+            f"{detail}. Use a Python interpreter and project checkout readable and executable "
+            f"by this user without extra capabilities."
+        )
     return NamespaceUnavailable(
         f"cannot create the world's namespaces: {detail} ({_sysctl_state()}). {_HINTS}"
     )
@@ -190,10 +200,9 @@ def configure(world: World, workdir: Path) -> None:
         raise NamespaceUnavailable(
             f"configuring the namespace with `ip -batch` failed: {done.stderr.strip()}"
         )
-    try:
+    # Only matters for a mapped non-root user; root binds port 25 anyway.
+    with contextlib.suppress(OSError):
         Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").write_text("0\n")
-    except OSError:
-        pass  # only matters for a mapped non-root user; root binds port 25 anyway
     _mount(None, "/", _MS_REC | _MS_PRIVATE)
     etc = workdir / "etc"
     etc.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import sys
 import time
 
 TIMEOUT = 3.0
-faults = []
+faults: list = []
 
 
 def report(ok, what, why=""):
@@ -62,7 +62,7 @@ def check_tcp(kind, tls, address, port, names):
                 sock = context.wrap_socket(sock, server_hostname=expected_name)
             except ssl.SSLCertVerificationError as exc:
                 if "wronghost" in kind:
-                    return "certificate rejected as it should be (%s)" % exc.verify_message
+                    return f"certificate rejected as it should be ({exc.verify_message})"
                 raise
             if "wronghost" in kind:
                 raise AssertionError("a wrong-host certificate verified")
@@ -80,8 +80,8 @@ def check_tcp(kind, tls, address, port, names):
             sock.settimeout(0.2)
             try:
                 data = sock.recv(1)
-                raise AssertionError("blackhole answered %r" % data)
-            except socket.timeout:
+                raise AssertionError(f"blackhole answered {data!r}")
+            except TimeoutError:
                 pass
         elif kind == "reset":
             try:
@@ -113,11 +113,11 @@ def check_udp(kind, address, port):
             try:
                 sock.recv(100)
                 raise AssertionError("blackhole answered")
-            except socket.timeout:
+            except TimeoutError:
                 return "silent"
         reply = sock.recv(65535)
         if kind == "echo" and reply != payload:
-            raise AssertionError("echo reply %r" % reply)
+            raise AssertionError(f"echo reply {reply!r}")
         if kind == "dns" and reply[:2] != payload[:2]:
             raise AssertionError("bad DNS reply")
         return "answers"
@@ -128,38 +128,38 @@ def check_udp(kind, address, port):
 def main():
     spec = json.load(sys.stdin)
     for kind, tls, address, proto, port, names in spec["bindings"]:
-        what = "%s %s [%s]:%d" % (kind, proto, address, port)
+        what = f"{kind} {proto} [{address}]:{port}"
         try:
             how = check_tcp(kind, tls, address, port, names) if proto == "tcp" \
                 else check_udp(kind, address, port)
             report(True, what, how)
         except Exception as exc:
-            report(False, what, "%s: %s" % (type(exc).__name__, exc))
+            report(False, what, f"{type(exc).__name__}: {exc}")
     for name, ipv4, ipv6 in spec["names"]:
         try:
             found = {info[4][0] for info in socket.getaddrinfo(name, 80, 0, socket.SOCK_STREAM)}
             wanted = set(ipv4) | set(ipv6)
-            report(found == wanted, "getaddrinfo %s" % name,
-                   "%s" % sorted(found) if found == wanted else "got %s, want %s" % (
-                       sorted(found), sorted(wanted)))
+            report(found == wanted, f"getaddrinfo {name}",
+                   f"{sorted(found)}" if found == wanted
+                   else f"got {sorted(found)}, want {sorted(wanted)}")
         except OSError as exc:
-            report(False, "getaddrinfo %s" % name, str(exc))
+            report(False, f"getaddrinfo {name}", str(exc))
     for outside in ("11.1.1.1", "2001:67c::1"):
         sock = socket.socket(family(outside), socket.SOCK_STREAM)
         sock.settimeout(TIMEOUT)
         started = time.monotonic()
         try:
             sock.connect((outside, 80))
-            report(False, "outside address %s unreachable" % outside, "connected!")
+            report(False, f"outside address {outside} unreachable", "connected!")
         except OSError as exc:
             took = time.monotonic() - started
             report(exc.errno == errno.ENETUNREACH and took < 1.0,
-                   "outside address %s unreachable" % outside, "%s after %.3f s" % (exc, took))
+                   f"outside address {outside} unreachable", f"{exc} after {took:.3f} s")
         finally:
             sock.close()
     names = sorted(name for _, name in socket.if_nameindex())
-    report(names == ["lo"], "only loopback", "interfaces %s" % names)
-    print("%d fault(s)" % len(faults))
+    report(names == ["lo"], "only loopback", f"interfaces {names}")
+    print(f"{len(faults)} fault(s)")
     return 1 if faults else 0
 
 

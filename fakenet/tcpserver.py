@@ -84,7 +84,8 @@ def bind_socket(address: str, port: int, kind: int) -> socket.socket:
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
-        raise OSError(exc.errno, f"cannot bind {kind.name} {address} port {port}: {exc.strerror}")\
+        proto = "tcp" if kind == socket.SOCK_STREAM else "udp"
+        raise OSError(exc.errno, f"cannot bind {proto} {address} port {port}: {exc.strerror}")\
             from exc
     return sock
 
@@ -148,7 +149,7 @@ class TCPListener:
             return False
         try:
             await writer.start_tls(self.tls, ssl_handshake_timeout=10.0)
-        except (OSError, ssl.SSLError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, OSError, ssl.SSLError, ConnectionError) as exc:
             self._note("tls-handshake", dst, peer,
                        detail={"ok": False, "error": f"{type(exc).__name__}: {exc}"})
             return False
@@ -167,7 +168,8 @@ class TCPListener:
         raw = writer.get_extra_info("socket")
         fd = raw.fileno() if raw is not None else -1
         track(fd)
-        dst, peer = _addr(writer.get_extra_info("sockname")), _addr(writer.get_extra_info("peername"))
+        dst = _addr(writer.get_extra_info("sockname"))
+        peer = _addr(writer.get_extra_info("peername"))
         hasher, nbytes, head = hashlib.sha256(), 0, b""
         self._note(CONNECT, dst, peer)
         rst = False

@@ -19,7 +19,7 @@ CA_KEY_FILE = "ca-key.pem"
 
 
 def certificate_names(binding: Binding) -> tuple[str, ...]:
-    """What a TLS binding's certificate names: the kind's override, else the host's names and IPs."""
+    """A TLS binding's certificate names: the kind's override, else the host's names and IPs."""
     if binding.kind.certificate_names:
         return binding.kind.certificate_names
     return binding.host.names + binding.host.addresses

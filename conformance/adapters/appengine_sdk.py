@@ -122,7 +122,11 @@ def _fill_cache(cache: Path) -> None:
         target = cache / "google_appengine"
         if not is_sdk_root(target):
             shutil.rmtree(target, ignore_errors=True)
-            os.replace(staging, target)
+            try:
+                os.replace(staging, target)
+            except OSError:
+                if not is_sdk_root(target):   # else a parallel worker got there first
+                    raise
 
 
 def unpack_wheel(wheel: Path, dest: Path) -> None:

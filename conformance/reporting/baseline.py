@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conformance.model import CaseResult, Outcome, RunInfo
-from conformance.reporting.comparison import Comparison, Entry, compare
+from conformance.reporting.comparison import Collected, Comparison, Entry, compare, module_of
 from conformance.reporting.errors import BaselineCorrupt, BaselineMismatch, BaselineMissing
 from conformance.reporting.files import atomic_write_text
 from conformance.reporting.results_json import CLAUSE_ID
@@ -165,12 +165,14 @@ def check_applies(
                 f"{where}: written for {what} {theirs!r}, but this run is {what} {ours!r}{fix}"
             )
     results = list(results)
-    universe = set(known_ids) if known_ids is not None else {r.case_id for r in results}
-    if baseline.expectations and universe and not universe & set(baseline.expectations):
-        sample = ", ".join(sorted(baseline.expectations)[:3])
+    collected = Collected.of(known_ids if known_ids is not None else (r.case_id for r in results))
+    # Only the baseline's cases in files this run collected can be checked.
+    in_scope = [i for i in baseline.expectations if module_of(i) in collected.modules]
+    if in_scope and not any(i in collected.ids for i in in_scope):
+        sample = ", ".join(sorted(in_scope)[:3])
         raise BaselineMismatch(
-            f"{where}: none of its {len(baseline.expectations)} case IDs is known to this suite "
-            f"(e.g. {sample}): it is not a baseline of this catalogue{fix}"
+            f"{where}: none of its {len(in_scope)} case IDs in the files this run collected "
+            f"is known to this suite (e.g. {sample}): it is not a baseline of this catalogue{fix}"
         )
     for result in results:
         entry = baseline.expectations.get(result.case_id)
@@ -214,16 +216,19 @@ def build_baseline(
 ) -> Baseline:
     """The baseline for this run.
 
-    With `known_ids` (every case the suite has), a partial run updates only
-    the cases it ran and keeps the previous entries of the others that still
-    exist; without it, the baseline is exactly this run. A previous note is
+    With `known_ids` (every case collected, before deselection), a partial
+    run updates only the cases it ran and keeps the previous entries of the
+    others that may still exist (collected, or in a file not collected this
+    run); without it, the baseline is exactly this run. A previous note is
     kept while its case's outcome stays the same.
     """
     new = entries(results)
     expectations: dict[str, Entry] = {}
     if previous is not None and known_ids is not None:
-        known = set(known_ids)
-        expectations.update({k: v for k, v in previous.expectations.items() if k in known})
+        collected = Collected.of(known_ids)
+        expectations.update(
+            {k: v for k, v in previous.expectations.items() if collected.may_still_exist(k)}
+        )
     for case_id, entry in new.items():
         old = previous.expectations.get(case_id) if previous is not None else None
         note = old.note if old is not None and old.outcome is entry.outcome else ""

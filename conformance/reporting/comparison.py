@@ -10,7 +10,7 @@ case gave no verdict at all.
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from conformance.model import SEVERITY, Outcome
@@ -83,6 +83,32 @@ class Entry:
     note: str = ""
 
 
+def module_of(case_id: str) -> str:
+    """The file part of a case ID: 'test_dst.py::test_x[a]' -> 'test_dst.py'."""
+    return case_id.split("::", 1)[0]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """The case IDs the suite collected this run, and the files they came from.
+
+    pytest collects whole files, so a file that was collected but lacks a
+    case means the case is gone; a file that was not collected at all
+    (`pytest cases/test_dst.py`) says nothing about its cases.
+    """
+
+    ids: frozenset[str]
+    modules: frozenset[str]
+
+    @classmethod
+    def of(cls, case_ids: Iterable[str]) -> Collected:
+        ids = frozenset(case_ids)
+        return cls(ids, frozenset(module_of(i) for i in ids))
+
+    def may_still_exist(self, case_id: str) -> bool:
+        return case_id in self.ids or module_of(case_id) not in self.modules
+
+
 def classify(before: Outcome, after: Outcome, *, error_always_regresses: bool) -> Kind:
     """The kind of change from `before` to `after` for a case present on both sides.
 
@@ -111,10 +137,11 @@ def compare(
 ) -> Comparison:
     """Sort every case of `old` and `new` into a kind.
 
-    An old case missing from `new` is NOT_RUN when the suite still has it
-    (`known_ids`), or when `partial` says the new side is incomplete and no
-    `known_ids` were given; otherwise it is REMOVED.
+    An old case missing from `new` is NOT_RUN when it may still exist
+    (`Collected.may_still_exist` on `known_ids`), or, without `known_ids`,
+    when `partial` says the new side is incomplete; otherwise it is REMOVED.
     """
+    collected = Collected.of(known_ids) if known_ids is not None else None
     changes: list[Change] = []
     for case_id in sorted(set(old) | set(new)):
         before, after = old.get(case_id), new.get(case_id)
@@ -137,7 +164,7 @@ def compare(
                 )
             )
         elif before is not None:
-            still_known = case_id in known_ids if known_ids is not None else partial
+            still_known = collected.may_still_exist(case_id) if collected else partial
             kind = Kind.NOT_RUN if still_known else Kind.REMOVED
             changes.append(
                 Change(case_id, before.clause, before.outcome, None, kind, note=before.note)

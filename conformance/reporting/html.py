@@ -226,7 +226,8 @@ def _problems(cases: Sequence[CaseResult], anchors: dict[str, str], strict: bool
     bad.sort(key=lambda c: (not is_failing(c.outcome, strict), c.outcome.value, c.case_id))
     items = "".join(
         f'<li><span class="o-{c.outcome.value}">{c.outcome.value}</span> '
-        f"{_case_link(c.case_id, anchors)} [{_e(c.clause.id)}] {_e(c.reason or c.observed)}</li>"
+        f"{_case_link(c.case_id, anchors)} [{_e(c.clause.id)}] "
+        f"{_e(_short(c.reason or c.observed))}</li>"
         for c in bad
     )
     return f'<section id="problems"><h2>Problems ({len(bad)})</h2><ul>{items}</ul></section>'
@@ -262,3 +263,9 @@ def _cases(cases: Sequence[CaseResult], anchors: dict[str, str], strict: bool) -
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def _short(text: str, limit: int = 240) -> str:
+    """One line of at most `limit` characters; the full text is in the case's detail."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -115,10 +115,21 @@ def _case_json(case: CaseResult) -> dict[str, Any]:
 
 
 def dumps(run: RunInfo, results: Iterable[CaseResult]) -> str:
-    return (
-        json.dumps(build_document(run, results), indent=1, ensure_ascii=False, allow_nan=False)
-        + "\n"
+    """The document as text: one case per line, so two runs' files diff case by case.
+
+    (Also several times faster than an indented dump, which Python encodes
+    without its C accelerator.)
+    """
+    document = build_document(run, results)
+
+    def one(value: Any, indent: int | None = None) -> str:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=indent)
+
+    head = ",\n".join(
+        f'"{key}": {one(document[key])}' for key in ("schema_version", "run", "summary")
     )
+    cases = ",\n".join(one(case) for case in document["cases"])
+    return "{" + head + ',\n"cases": [\n' + cases + ("\n" if cases else "") + "]}\n"
 
 
 def write_results(path: Path, run: RunInfo, results: Iterable[CaseResult]) -> Path:
@@ -202,6 +213,8 @@ def parse_document(data: Any, source: Path | None = None) -> ResultsFile:
         if not isinstance(data.get(key), kind):
             raise ResultsFileError(f"{where}: '{key}' is missing or not a JSON {kind.__name__}")
     _check_fields(data["run"], _RUN_FIELDS, f"{where}: run")
+    if not all(isinstance(arg, str) for arg in data["run"]["argv"]):
+        raise ResultsFileError(f"{where}: run: every argv entry must be a string")
     run = RunInfo.from_json(data["run"])
     cases = []
     seen: set[str] = set()

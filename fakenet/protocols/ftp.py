@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fakenet.protocols.accounts import authenticate
-from fakenet.protocols.lines import TOO_LONG, LineBuffer
+from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Binding, World
 
@@ -94,7 +94,7 @@ class FtpControl:
                 continue
             assert isinstance(line, bytes)
             actions += self.command(line)
-        return actions
+        return coalesce(actions)
 
     def eof_received(self) -> list[FtpAction]:
         if self.closed:

@@ -21,7 +21,7 @@ import hashlib
 import re
 from functools import lru_cache
 
-from fakenet.protocols.lines import TOO_LONG, LineBuffer
+from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Binding, HttpBody, World
 
@@ -86,7 +86,7 @@ class HttpServer:
                 break
             assert isinstance(line, bytes)
             actions += self.head_line(line)
-        return actions
+        return coalesce(actions)
 
     def eof_received(self) -> list[Action]:
         if self.closed:
@@ -149,7 +149,7 @@ class HttpServer:
             "method": method, "target": target, "path": target.split("?", 1)[0],
             "version": version, "headers": headers,
             "user_agent": agents[0] if agents else None,
-            "host": (self.header("host") or [None])[0],
+            "host": hosts[0] if (hosts := self.header("host")) else None,
         }, body if body or self.header("content-length") else None)
         connection = {t.strip().lower() for v in self.header("connection") for t in v.split(",")}
         close = "close" in connection or (version == "HTTP/1.0" and "keep-alive" not in connection)
@@ -193,6 +193,6 @@ class HttpServer:
             return [Send(head_bytes)]
         if len(payload) <= CHUNK:
             return [Send(head_bytes + payload)]
-        sends = [Send(head_bytes)]
+        sends: list[Action] = [Send(head_bytes)]
         sends += [Send(payload[i : i + CHUNK]) for i in range(0, len(payload), CHUNK)]
         return sends

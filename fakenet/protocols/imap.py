@@ -16,12 +16,13 @@ import re
 from dataclasses import dataclass
 
 from fakenet.protocols.accounts import authenticate
-from fakenet.protocols.lines import TOO_LONG, LineBuffer
+from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Binding, Message, World
 
 LINE_LIMIT = 8192
 LITERAL_LIMIT = 65536
+COMMAND_LIMIT = 4 * LITERAL_LIMIT  # one command, all its lines and literals together
 CAPABILITY = "IMAP4rev1 AUTH=PLAIN LITERAL+ UNSELECT"
 INTERNALDATE = '"01-Jan-2024 00:00:00 +0000"'
 
@@ -145,12 +146,13 @@ class ImapServer:
             if line is None:
                 break
             if line is TOO_LONG:
+                tag, self.auth_tag = self.auth_tag or b"*", None
                 self.parts = []
-                actions.append(Send(b"* BAD line too long\r\n"))
+                actions.append(self.reply(tag, "BAD", "line too long"))
                 continue
             assert isinstance(line, bytes)
             actions += self.line(line)
-        return actions
+        return coalesce(actions)
 
     def eof_received(self) -> list[Action]:
         if self.closed:
@@ -168,7 +170,8 @@ class ImapServer:
         if match:
             size, non_sync = int(match.group(1)), bool(match.group(2))
             self.parts.append(line[: match.start()])
-            if size > LITERAL_LIMIT:
+            held = sum(len(p.data if isinstance(p, Literal) else p) for p in self.parts)
+            if size > LITERAL_LIMIT or held + size > COMMAND_LIMIT:
                 tag = self.tag_of(self.parts)
                 self.parts = []
                 if non_sync:
@@ -237,8 +240,10 @@ class ImapServer:
         return self.check(tag, string(args[0]), string(args[1]), "LOGIN")
 
     def authenticate(self, tag: bytes, args: list[str | Literal]) -> list[Action]:
-        if len(args) != 1 or string(args[0]).upper() != "PLAIN":
+        if not 1 <= len(args) <= 2 or string(args[0]).upper() != "PLAIN":
             return [self.reply(tag, "NO", "only AUTHENTICATE PLAIN is supported")]
+        if len(args) == 2:  # RFC 4959 initial response on the command line
+            return self.auth_plain(tag, string(args[1]).encode())
         self.auth_tag = tag
         return [Send(b"+ \r\n")]
 
@@ -355,16 +360,17 @@ class ImapServer:
             raise ImapSyntaxError(f"unsupported FETCH items {spec[:60]!r}")
         if by_uid and "UID" not in (i.upper() for i in items):
             items.insert(0, "UID")
-        actions: list[Action] = []
+        notes: list[Action] = []  # journalled first, so the replies can go out as one write
+        sends: list[Action] = []
         for number in sequence_set(which, len(self.mailbox)):
             message = self.mailbox[number - 1]
             body = b" ".join(self.fetch_item(item, number, message) for item in items)
             if any(WHOLE_MESSAGE.fullmatch(item) for item in items):
-                actions.append(Note("mail-retrieve", {
+                notes.append(Note("mail-retrieve", {
                     "protocol": "imap", "user": message.mailbox, "uid": message.uid}, message.wire))
-            actions.append(Send(f"* {number} FETCH (".encode() + body + b")\r\n"))
-        actions.append(self.reply(tag, "OK", ("UID " if by_uid else "") + "FETCH completed"))
-        return actions
+            sends.append(Send(f"* {number} FETCH (".encode() + body + b")\r\n"))
+        sends.append(self.reply(tag, "OK", ("UID " if by_uid else "") + "FETCH completed"))
+        return notes + sends
 
     @staticmethod
     def fetch_item(item: str, number: int, message: Message) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from fakenet.protocols.lines import TOO_LONG, LineBuffer, dot_stuff
+from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce, dot_stuff
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Article, Binding, World
 
@@ -54,7 +54,7 @@ class NntpServer:
                 continue
             assert isinstance(line, bytes)
             actions += self.command(line)
-        return actions
+        return coalesce(actions)
 
     def eof_received(self) -> list[Action]:
         if self.closed:

@@ -10,7 +10,7 @@ dot-stuffed block; any input, however malformed, gets an -ERR line.
 from __future__ import annotations
 
 from fakenet.protocols.accounts import authenticate
-from fakenet.protocols.lines import TOO_LONG, LineBuffer, dot_stuff
+from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce, dot_stuff
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Binding, Message, World
 
@@ -53,7 +53,7 @@ class Pop3Server:
                 continue
             assert isinstance(line, bytes)
             actions += self.command(line)
-        return actions
+        return coalesce(actions)
 
     def eof_received(self) -> list[Action]:
         if self.closed:

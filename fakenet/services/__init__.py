@@ -23,7 +23,8 @@ def _collect() -> dict[str, ServiceStarter]:
         for kind, starter in getattr(module, "STARTERS", {}).items():
             if kind in found:
                 raise ImportError(
-                    f"service kind {kind!r} has starters in both {owner[kind]} and {module.__name__}"
+                    f"service kind {kind!r} has starters in both {owner[kind]} "
+                    f"and {module.__name__}"
                 )
             found[kind], owner[kind] = starter, module.__name__
     return found

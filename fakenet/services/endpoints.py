@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 
 from fakenet.sansio import Action, Close, Note, Send
-from fakenet.service import Closable, ServiceContext
+from fakenet.service import Closable, ServiceContext, ServiceStarter
 from fakenet.tcpserver import DatagramHandler, ProtocolFactory, serve_tcp, serve_udp
 from fakenet.world import Binding
 
@@ -89,7 +89,8 @@ def udp_blackhole(data: bytes) -> list[Action]:
     return []
 
 
-def _starter(tcp: ProtocolFactory | None, udp: DatagramHandler | None, reset: bool = False):  # type: ignore[no-untyped-def]
+def _starter(tcp: ProtocolFactory | None, udp: DatagramHandler | None,
+             reset: bool = False) -> ServiceStarter:
     async def start(ctx: ServiceContext, binding: Binding) -> Closable:
         if binding.listen.proto == "tcp" and tcp is not None:
             return await serve_tcp(ctx, binding, tcp, reset=reset)

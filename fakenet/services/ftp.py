@@ -143,7 +143,7 @@ async def start_ftp(ctx: ServiceContext, binding: Binding) -> Closable:
     def session() -> FtpSession:
         return FtpSession(FtpControl(ctx.world, binding), binding.address)
 
-    listener = FtpListener(ctx.journal, sock, session,  # type: ignore[arg-type]
+    listener = FtpListener(ctx.journal, sock, session,
                            endpoint=binding.kind.name, role="service", tls=None,
                            implicit=False, reset=False)
     return await listener.start()

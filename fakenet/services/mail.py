@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import socket
 import ssl
+import warnings
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -103,6 +105,11 @@ class JournalledSMTP(SMTP):
         super().data_received(data)
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self.session is None:
+            # an implicit-TLS handshake failed before SMTP began; the front journalled it
+            if self.record is not None:
+                self.record.close()
+            return
         if self.record is not None:
             if self._original_transport is not None and self.session is not None \
                     and self.session.ssl is None:
@@ -184,7 +191,20 @@ class SMTPListener:
         self.server.close()
 
 
+def quiet_aiosmtpd() -> None:
+    """Silence aiosmtpd's by-design warnings, so the world's stderr shows only real trouble.
+
+    It warns on every SMTPS connection that AUTH is allowed without STARTTLS
+    (the whole session is TLS) and on every login about its own deprecated
+    `Session.login_data`, which it sets itself.
+    """
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS",
+                            category=UserWarning)
+
+
 async def start_smtp(ctx: ServiceContext, binding: Binding) -> Closable:
+    quiet_aiosmtpd()
     loop = asyncio.get_running_loop()
     handler = MailHandler(ctx.world, ctx.journal, binding)
     context = _with_sni_hook(ctx.tls.server_context(certificate_names(binding)))
@@ -194,6 +214,10 @@ async def start_smtp(ctx: ServiceContext, binding: Binding) -> Closable:
         "authenticator": handler.authenticator,
     }
     sock = bind_socket(binding.address, binding.listen.port, socket.SOCK_STREAM)
+    # aiosmtpd writes each reply line on its own (EHLO has several); with Nagle and the
+    # client's delayed ACK that costs ~40 ms a time (a session: 100 ms -> 12 ms with this).
+    # Accepted sockets inherit the option from the listener.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if binding.kind.tls == "implicit":
         smtps = {**common, "auth_require_tls": False}
         server = await loop.create_server(

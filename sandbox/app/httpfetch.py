@@ -73,9 +73,11 @@ class UrlfetchConnection:
         self._request = bytearray()
 
 
-def install() -> None:
-    import http.client as hc
-
+def install_into(hc: Any) -> Any:
+    """Route `hc` (the http.client module) through urlfetch unless the switch is set.
+    The switch is read at every connect, so setting it later in the process counts."""
+    if getattr(hc.HTTPConnection, "_sandbox_originals", None):
+        return hc
     plain_connect = hc.HTTPConnection.connect
     tls_connect = hc.HTTPSConnection.connect
 
@@ -95,5 +97,20 @@ def install() -> None:
         self.sock = UrlfetchConnection("https", self.host, self.port, _timeout(self))
         return None
 
-    hc.HTTPConnection.connect = connect  # type: ignore[method-assign]
-    hc.HTTPSConnection.connect = connect_tls  # type: ignore[method-assign]
+    hc.HTTPConnection._sandbox_originals = (plain_connect, tls_connect)
+    hc.HTTPConnection.connect = connect
+    hc.HTTPSConnection.connect = connect_tls
+    return hc
+
+
+def uninstall_from(hc: Any) -> None:
+    originals = hc.HTTPConnection.__dict__.get("_sandbox_originals")
+    if originals:
+        hc.HTTPConnection.connect, hc.HTTPSConnection.connect = originals
+        del hc.HTTPConnection._sandbox_originals
+
+
+def install() -> None:
+    import http.client
+
+    install_into(http.client)

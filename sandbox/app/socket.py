@@ -421,6 +421,8 @@ class socket(_real.socket):
             _socket.socket.shutdown(self, how)
         except OSError:
             pass
+        if how != SHUT_RD and not self._sb_udp:
+            _CONTROL.call({"op": "flush", "desc": self._sb_desc, "what": "wr"})
 
     def _sb_export(self) -> tuple[str | None, bool]:
         """Hand the descriptor to an ssl wrapper, which takes over the channel."""
@@ -428,12 +430,30 @@ class socket(_real.socket):
 
     def _real_close(self, _ss: Any = _socket.socket) -> None:
         desc, self._sb_desc = self._sb_desc, None
-        if desc is not None and self._sb_retained:
-            try:
-                _CONTROL.call({"op": "close", "desc": desc})
-            except OSError:
-                pass
-        _ss.close(self)
+        _close_descriptor(self, desc, self._sb_udp, _ss)
+
+
+def _close_descriptor(sock: Any, desc: str | None, udp: bool, _ss: Any = _socket.socket) -> None:
+    """Close as the standard module does: what was sent before close() reaches the
+    peer, and the connection is closed when close() returns (also after a pickle)."""
+    if desc is None:
+        _ss.close(sock)
+        return
+    try:
+        _CONTROL.call({"op": "close", "desc": desc})
+    except OSError:
+        _ss.close(sock)
+        return
+    if not udp:
+        try:
+            _socket.socket.shutdown(sock, SHUT_WR)
+        except OSError:
+            pass
+    _ss.close(sock)
+    try:
+        _CONTROL.call({"op": "flush", "desc": desc, "what": "close"})
+    except OSError:
+        pass
 
 
 def _restore(family: Any, type: Any, proto: Any, desc: Any, tmo: Any, peer: Any) -> socket:

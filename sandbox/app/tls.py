@@ -68,15 +68,15 @@ class SandboxSSLSocket(ssl.SSLSocket):
         if desc is not None and not self._closed:
             CONTROL.call({"op": "shutdown", "desc": desc, "how": how})
         super().shutdown(how)
+        if desc is not None and how != 0:
+            CONTROL.call({"op": "flush", "desc": desc, "what": "wr"})
 
     def _real_close(self) -> None:  # type: ignore[override]
+        from sandbox.app.socket import _close_descriptor
+
         desc = self.__dict__.pop("_sb_desc", None)
-        if desc is not None and self.__dict__.get("_sb_retained"):
-            try:
-                CONTROL.call({"op": "close", "desc": desc})
-            except OSError:
-                pass
-        super()._real_close()
+        self._sslobj = None
+        _close_descriptor(self, desc, False)
 
 
 def install() -> None:

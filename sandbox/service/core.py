@@ -172,6 +172,7 @@ class Service:
                 real.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
+            entry.wr_done.set()
             _wait_hangup(chan)
         with entry.lock:
             if chan in entry.channels:
@@ -259,6 +260,10 @@ class Service:
                 if entry.closed:
                     return
                 continue
+            if peer is None or entry.closed:
+                if entry.closed:
+                    return
+                continue
             entry.last = self.table.clock.now()
             header = json.dumps({"addr": list(peer)}).encode()
             frame = len(header).to_bytes(4, "big") + len(data).to_bytes(4, "big") + header + data
@@ -303,6 +308,18 @@ class Service:
         if op == "urlfetch":
             status, body = urlfetch.fetch(self, app, req, payload)
             return {"ok": True, "status": status}, body
+        if op == "flush":
+            # Wait until what the app wrote before shutdown/close has reached the
+            # real socket, so the peer sees it when the app's call returns.
+            waiting = self.table.lookup(app, req.get("desc"))
+            if waiting is not None:
+                event = waiting.done if req.get("what") == "close" else waiting.wr_done
+                event.wait(10.0)
+            return {"ok": True}, b""
+        if op == "status":
+            done = self.table.finished_error(app, req.get("desc"))
+            if done is not None:
+                return {"ok": True, "error": done}, b""
         entry = self.table.get(app, req.get("desc"))
         if op == "status":
             err, entry.error = entry.error, 0
@@ -321,7 +338,7 @@ class Service:
         if op == "close":
             with entry.lock:
                 entry.close_requested = True
-                idle = not entry.channels
+                idle = not entry.channels or entry.kind == "udp"
             if idle:
                 self.table.close(entry)
             return {"ok": True}, b""
@@ -374,14 +391,23 @@ class Service:
             raise ServiceError(errno.EINVAL)
         if isinstance(host, str) and "\x00" in host:
             raise ResolveError(socket.EAI_NONAME, "Name or service not known")
+        family = int(req.get("family", 0))
+        args = (int(req.get("type", 0)), int(req.get("proto", 0)),
+                int(req.get("flags", 0)) | socket.AI_NUMERICHOST)
         try:
-            infos = socket.getaddrinfo(host, port, int(req.get("family", 0)),
-                                       int(req.get("type", 0)), int(req.get("proto", 0)),
-                                       int(req.get("flags", 0)))
+            if host is None:
+                infos = socket.getaddrinfo(None, port, family, *args)
+            else:
+                # Names go through the same resolver the connect path uses.
+                infos = []
+                for addr in self.resolver(host, family):
+                    infos.extend(socket.getaddrinfo(str(addr), port, family, *args))
         except socket.gaierror as exc:
             raise ResolveError(exc.errno or socket.EAI_NONAME, exc.strerror or str(exc)) from exc
         except UnicodeError as exc:
             raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
+        if not infos:
+            raise ResolveError(socket.EAI_NONAME, "Name or service not known")
         return [[int(f), int(t), int(p), c, list(sa)] for f, t, p, c, sa in infos
                 if f in (socket.AF_INET, socket.AF_INET6)]
 

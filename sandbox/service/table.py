@@ -67,6 +67,8 @@ class Entry:
     error: int = 0
     closed: bool = False
     lock: threading.Condition = field(default_factory=threading.Condition)
+    wr_done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
 
     @property
     def inbound(self) -> socket.socket | None:
@@ -79,6 +81,9 @@ class DescriptorTable:
         self.idle_limit = idle_limit
         self._entries: dict[str, Entry] = {}
         self._reclaimed: set[str] = set()
+        # Closed by the service after both directions ended: the app may still
+        # ask how it ended (its recv saw EOF). desc -> (app, pending errno).
+        self._finished: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
         self.meter: Counter[str] = Counter()
 
@@ -108,12 +113,33 @@ class DescriptorTable:
             entry.closed = True
             channels, entry.channels = list(entry.channels), []
             entry.lock.notify_all()
+            entry.done.set()
+            entry.wr_done.set()
         with self._lock:
             self._entries.pop(entry.desc, None)
             if reclaimed:
                 self._reclaimed.add(entry.desc)
+            else:
+                self._finished[entry.desc] = (entry.app, entry.error)
+                while len(self._finished) > 10000:
+                    self._finished.pop(next(iter(self._finished)))
         for s in [entry.sock, *channels]:
             _hard_close(s)
+
+    def lookup(self, app: str, desc: object) -> Entry | None:
+        """The entry, live or closing, without renewing it (for waits)."""
+        with self._lock:
+            entry = self._entries.get(desc) if isinstance(desc, str) else None
+        return entry if entry is not None and entry.app == app else None
+
+    def finished_error(self, app: str, desc: object) -> int | None:
+        """The pending errno of a descriptor that ended normally, or None if unknown."""
+        with self._lock:
+            found = self._finished.get(desc) if isinstance(desc, str) else None
+            if found is None or found[0] != app:
+                return None
+            self._finished[desc] = (app, 0)  # type: ignore[index]
+            return found[1]
 
     def sweep(self) -> list[str]:
         """Reclaim every socket idle for longer than the limit; returns their descriptors."""

@@ -1,4 +1,5 @@
 # ruff: noqa: UP024  (Python 2.7 code: IOError is not OSError there)
+# mypy: ignore-errors
 """Probe run by tests/adapters/test_appengine_sdk.py under Python 2.7.
 
 `probe.py install`: install the bootstrap, report which modules `socket`,

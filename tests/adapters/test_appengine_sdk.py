@@ -14,6 +14,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,7 +125,7 @@ def _probe_env(sdk_root: Path) -> dict[str, str]:
             "PROBE_BOOT_DIR": str(appengine_sdk.BOOT_DIR)}
 
 
-def _run_probe(argv: list[str], env: dict[str, str]) -> dict[str, object]:
+def _run_probe(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -182,7 +183,7 @@ def test_sdk_socket_echoes_and_the_dev_stub_does_not_block_private(python27, sdk
 def sdk_world(python27, sdk_root, tmp_path_factory):
     from fakenet import NamespaceUnavailable, WorldHandle
     try:
-        world = WorldHandle.start(os.environ.get("SDK_TEST_WORLD"))
+        world = WorldHandle.start()
     except NamespaceUnavailable as exc:
         pytest.skip(f"the fake internet cannot run here: {exc}")
     with world:
@@ -244,3 +245,25 @@ def test_advance_clock_moves_the_stubs_idle_reclamation(sdk_instance):
     tried = instance.attempt(conn.sendall, b"b")
     assert tried.raised and tried.error is not None
     assert tried.error.is_socket_error and tried.error.errno_name == "EPIPE"
+
+
+@pytest.mark.world
+def test_a_pickled_socket_is_unknown_to_another_instance(sdk_world, sdk_instance, tmp_path):
+    """The stub lives in each instance's process, so a descriptor pickled in one
+    instance means nothing in another, even of the same app (APP-1 cannot hold)."""
+    from conformance.instance import Instance
+
+    adapter, first = sdk_instance
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    second = Instance.start(adapter.instance("app-a"), "app-a", sdk_world,
+                            base_env=env, workdir=tmp_path / "second")
+    try:
+        conn = first.module("socket").create_connection(("echo.example-public.net", 7), 5)
+        moved = second.unpickle(first.pickle(conn))
+        tried = second.attempt(moved.sendall, b"x")
+        assert tried.raised and tried.error is not None
+        assert tried.error.is_socket_error and tried.error.errno_name == "EPIPE"
+        conn.sendall(b"y")                               # still alive where it was made
+        assert conn.recv(1) == b"y"
+    finally:
+        second.close()

@@ -51,7 +51,7 @@ def test_same_ids_as_spec(spec):
 
 def test_same_levels_as_spec(spec):
     ours = load_clauses()
-    wrong = {}
+    wrong: dict[str, object] = {}
     for clause_id, levels in spec.items():
         clause = ours[clause_id]
         if levels:

@@ -50,7 +50,9 @@ def test_reply_wire_format_is_the_documented_one() -> None:
 
 
 def test_event_details_survive() -> None:
-    (event,) = control.decode_reply(control.encode_reply(control.EventList((_event(),)))).events
+    reply = control.decode_reply(control.encode_reply(control.EventList((_event(),))))
+    assert isinstance(reply, control.EventList)
+    (event,) = reply.events
     assert event.dst == ("10.0.0.1", 25) and event.detail == {"head": "EHLO"}
 
 

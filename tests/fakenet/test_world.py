@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 
-import pytest
-
 from fakenet import WorldHandle
 from fakenet.journal import JournalEvent
 from tests.fakenet.conftest import Inside
@@ -53,7 +51,8 @@ def test_getaddrinfo_goes_through_resolv_conf(inside: Inside) -> None:
         import json, socket
         def addrs(name):
             try:
-                return sorted({i[4][0] for i in socket.getaddrinfo(name, 443, 0, socket.SOCK_STREAM)})
+                infos = socket.getaddrinfo(name, 443, 0, socket.SOCK_STREAM)
+                return sorted({i[4][0] for i in infos})
             except socket.gaierror as exc:
                 return ["gaierror", exc.errno == socket.EAI_NONAME]
         print(json.dumps({n: addrs(n) for n in (

@@ -60,7 +60,8 @@ def feed(protocol, transcript: Transcript, data: bytes) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def world() -> World:
+def world_data() -> World:
+    """The default world as data (named apart from the conformance plugin's `world` handle)."""
     return load_world()
 
 

@@ -6,16 +6,16 @@ from fakenet.protocols.ftp import FILES, FtpControl, OpenPassive, Transfer
 from tests.fakenet_services.conftest import binding_for, drive, feed
 
 
-def logged_in(world, family: str = "ipv4"):
-    protocol = FtpControl(world, binding_for(world, "public-mail", "ftp", family))
+def logged_in(world_data, family: str = "ipv4"):
+    protocol = FtpControl(world_data, binding_for(world_data, "public-mail", "ftp", family))
     out = drive(protocol, b"USER anonymous\r\nPASS anonymous@\r\n")
     assert out.lines()[:3] == [b"220 fakenet FTP service ready", b"331 send the password",
                                b"230 logged in"]
     return protocol, out
 
 
-def test_pasv_list_transfer(world) -> None:
-    protocol, out = logged_in(world)
+def test_pasv_list_transfer(world_data) -> None:
+    protocol, out = logged_in(world_data)
     assert feed(protocol, out, b"SYST\r\n") == b"215 UNIX Type: L8\r\n"
     assert feed(protocol, out, b"PWD\r\n") == b'257 "/" is the current directory\r\n'
     assert feed(protocol, out, b"TYPE A\r\n").startswith(b"200")
@@ -33,8 +33,8 @@ def test_pasv_list_transfer(world) -> None:
     assert feed(protocol, out, b"LIST\r\n") == b"425 use PASV or EPSV first\r\n"
 
 
-def test_epsv_retr_and_failures(world) -> None:
-    protocol, out = logged_in(world, "ipv6")
+def test_epsv_retr_and_failures(world_data) -> None:
+    protocol, out = logged_in(world_data, "ipv6")
     assert feed(protocol, out, b"PASV\r\n").startswith(b"522")
     feed(protocol, out, b"EPSV\r\n")
     assert out.other == [OpenPassive(extended=True)]
@@ -52,8 +52,8 @@ def test_epsv_retr_and_failures(world) -> None:
     assert out.sent.endswith(b"425 cannot open a passive data connection\r\n")
 
 
-def test_active_mode_is_journalled_and_refused(world) -> None:
-    protocol, out = logged_in(world)
+def test_active_mode_is_journalled_and_refused(world_data) -> None:
+    protocol, out = logged_in(world_data)
     assert feed(protocol, out, b"PORT 127,0,0,1,200,10\r\n").startswith(b"502 active mode")
     assert feed(protocol, out, b"EPRT |1|127.0.0.1|51210|\r\n").startswith(b"502")
     assert [(n.kind, n.detail["command"], n.detail["argument"]) for n in out.notes[-2:]] == [
@@ -61,8 +61,8 @@ def test_active_mode_is_journalled_and_refused(world) -> None:
         ("ftp-active", "EPRT", "|1|127.0.0.1|51210|")]
 
 
-def test_login_rules_and_order(world) -> None:
-    protocol = FtpControl(world, binding_for(world, "public-mail", "ftp"))
+def test_login_rules_and_order(world_data) -> None:
+    protocol = FtpControl(world_data, binding_for(world_data, "public-mail", "ftp"))
     out = drive(protocol, b"PASS x\r\nLIST\r\nPASV\r\nUSER alice@mailhostingcompany.net\r\n"
                           b"PASS correct horse battery staple\r\nFEAT\r\nXYZZY\r\n\r\n")
     codes = [line[:3] for line in out.lines()[1:] if line and line[3:4] == b" "]
@@ -71,12 +71,12 @@ def test_login_rules_and_order(world) -> None:
     assert not out.other
 
 
-def test_over_long_line_quit_and_eof(world) -> None:
-    protocol, out = logged_in(world)
+def test_over_long_line_quit_and_eof(world_data) -> None:
+    protocol, out = logged_in(world_data)
     assert feed(protocol, out, b"L" * 5000) == b"500 line too long\r\n"
     assert feed(protocol, out, b"\r\nNOOP\r\n") == b"200 NOOP ok\r\n"
     assert feed(protocol, out, b"QUIT\r\n") == b"221 goodbye\r\n" and out.closed
-    protocol, out = logged_in(world)
+    protocol, out = logged_in(world_data)
     out.add(protocol.data_received(b"CW"))
     out.add(protocol.eof_received())
     assert out.sent.endswith(b"500 connection closed in the middle of a command\r\n")

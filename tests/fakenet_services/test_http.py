@@ -10,8 +10,8 @@ from fakenet.world import generated_bytes
 from tests.fakenet_services.conftest import binding_for, drive, feed
 
 
-def server(world):
-    protocol = HttpServer(world, binding_for(world, "public-echo", "http"))
+def server(world_data):
+    protocol = HttpServer(world_data, binding_for(world_data, "public-echo", "http"))
     return protocol, drive(protocol)
 
 
@@ -20,8 +20,8 @@ def split(response: bytes) -> tuple[bytes, bytes]:
     return head, body
 
 
-def test_get_records_headers_and_keeps_alive(world) -> None:
-    protocol, out = server(world)
+def test_get_records_headers_and_keeps_alive(world_data) -> None:
+    protocol, out = server(world_data)
     reply = feed(protocol, out, b"GET /?q=1 HTTP/1.1\r\nHost: www.example-public.net\r\n"
                                 b"User-Agent: probe/1.0 AppEngine-Google\r\nX-A: 1\r\n\r\n")
     head, body = split(reply)
@@ -40,8 +40,8 @@ def test_get_records_headers_and_keeps_alive(world) -> None:
     assert len(out.notes) == 4
 
 
-def test_big_body_goes_out_in_chunks(world) -> None:
-    protocol, out = server(world)
+def test_big_body_goes_out_in_chunks(world_data) -> None:
+    protocol, out = server(world_data)
     actions = protocol.data_received(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
     sends = [a for a in actions if isinstance(a, Send)]
     assert len(sends) == 1 + 4194304 // CHUNK
@@ -50,8 +50,8 @@ def test_big_body_goes_out_in_chunks(world) -> None:
     assert hashlib.sha256(body).digest() == hashlib.sha256(generated_bytes(4194304)).digest()
 
 
-def test_post_body_in_pieces_and_pipelining(world) -> None:
-    protocol, out = server(world)
+def test_post_body_in_pieces_and_pipelining(world_data) -> None:
+    protocol, out = server(world_data)
     payload = bytes(range(256)) * 40
     request = b"POST /upload HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
     sent = b""
@@ -64,14 +64,14 @@ def test_post_body_in_pieces_and_pipelining(world) -> None:
     assert both.count(b"HTTP/1.1 200 OK") == 2 and out.closed  # 1.0 without keep-alive
 
 
-def test_connection_close(world) -> None:
-    protocol, out = server(world)
+def test_connection_close(world_data) -> None:
+    protocol, out = server(world_data)
     reply = feed(protocol, out,
                  b"GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n")
     assert reply.count(b"HTTP/1.1") == 1 and b"Connection: close" in reply and out.closed
 
 
-def test_malformed_requests_get_an_error_and_close(world) -> None:
+def test_malformed_requests_get_an_error_and_close(world_data) -> None:
     cases = [
         (b"\x16\x03\x01\x02\x00garbage\r\n", b"400"),
         (b"GET /\r\n", b"400"), (b"GET / HTTP/2.0\r\n\r\n", b"505"),
@@ -86,17 +86,17 @@ def test_malformed_requests_get_an_error_and_close(world) -> None:
         (b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 101, b"431"),
     ]
     for data, code in cases:
-        protocol, out = server(world)
+        protocol, out = server(world_data)
         assert feed(protocol, out, data)[9:12] == code, data
         assert out.closed and out.notes[-1].kind == "http-error"
         assert feed(protocol, out, b"GET / HTTP/1.1\r\n\r\n") == b""
 
 
-def test_eof_mid_request(world) -> None:
-    protocol, out = server(world)
+def test_eof_mid_request(world_data) -> None:
+    protocol, out = server(world_data)
     out.add(protocol.data_received(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"))
     out.add(protocol.eof_received())
     assert out.sent.startswith(b"HTTP/1.1 400") and out.closed
-    protocol, out = server(world)
+    protocol, out = server(world_data)
     out.add(protocol.eof_received())
     assert out.sent == b"" and out.closed

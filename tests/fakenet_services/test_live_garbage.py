@@ -9,6 +9,8 @@ appear (the `inside` fixture checks that).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.world
@@ -31,7 +33,7 @@ SERVICES = {
 }
 
 CLIENT = r'''
-import json, socket, ssl, struct, sys
+import json, socket, ssl, struct, sys  # noqa: E401
 HOST, NAME = sys.argv[1], "mail.mailhostingcompany.net"
 SERVICES = json.loads(sys.argv[2])
 context = ssl.create_default_context()
@@ -110,9 +112,16 @@ def test_garbage_cut_commands_and_resets_never_break_a_service(inside, host) -> 
     import sys
 
     spec = {str(p): [tls, partial.decode()] for p, (tls, partial, _) in SERVICES.items()}
-    code = "import sys; sys.argv = ['client', %r, %r]\n" % (host, json.dumps(spec)) + CLIENT
+    code = f"import sys; sys.argv = ['client', {host!r}, {json.dumps(spec)!r}]\n" + CLIENT
+    log = Path(inside.world.log_path)
+    logged = log.stat().st_size if log.exists() else 0
     result = inside(code, timeout=120)
     print(json.dumps(result, indent=1), file=sys.stderr)
+    if log.exists():
+        with log.open("rb") as handle:
+            handle.seek(logged)
+            new = handle.read().decode("utf-8", "replace")
+        assert "Traceback" not in new and "protocol error" not in new, new
     for port, (_tls, _partial, cut_reply) in SERVICES.items():
         row = result[str(port)]
         assert row["after"], f"port {port} stopped answering: {row}"

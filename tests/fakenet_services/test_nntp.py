@@ -8,15 +8,15 @@ from tests.fakenet_services.conftest import binding_for, drive, feed
 MSGID = b"<conformance-1@news.example-public.net>"
 
 
-def server(world):
-    protocol = NntpServer(world, binding_for(world, "public-mail", "nntp"))
+def server(world_data):
+    protocol = NntpServer(world_data, binding_for(world_data, "public-mail", "nntp"))
     out = drive(protocol)
     assert out.sent.startswith(b"201 ")
     return protocol, out
 
 
-def test_capabilities_mode_reader_group_article(world) -> None:
-    protocol, out = server(world)
+def test_capabilities_mode_reader_group_article(world_data) -> None:
+    protocol, out = server(world_data)
     caps = feed(protocol, out, b"CAPABILITIES\r\n")
     assert caps.startswith(b"101 ") and b"\r\nVERSION 2\r\nREADER\r\n" in caps
     assert caps.endswith(b"\r\n.\r\n")
@@ -38,8 +38,8 @@ def test_capabilities_mode_reader_group_article(world) -> None:
     assert feed(protocol, out, b"QUIT\r\n") == b"205 bye\r\n" and out.closed
 
 
-def test_errors(world) -> None:
-    protocol, out = server(world)
+def test_errors(world_data) -> None:
+    protocol, out = server(world_data)
     for bad, code in [
         (b"ARTICLE 1\r\n", b"412"), (b"NEXT\r\n", b"412"), (b"ARTICLE <nope@x>\r\n", b"430"),
         (b"GROUP alt.nothing\r\n", b"411"), (b"GROUP\r\n", b"501"), (b"FROB\r\n", b"500"),
@@ -53,8 +53,8 @@ def test_errors(world) -> None:
         assert feed(protocol, out, bad)[:3] == code, bad
 
 
-def test_over_long_line_and_eof_mid_command(world) -> None:
-    protocol, out = server(world)
+def test_over_long_line_and_eof_mid_command(world_data) -> None:
+    protocol, out = server(world_data)
     assert feed(protocol, out, b"G" * 10_000) == b"501 line too long\r\n"
     assert feed(protocol, out, b"\r\nDATE\r\n")[:3] == b"111"
     out.add(protocol.data_received(b"GROUP comp"))

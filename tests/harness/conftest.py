@@ -19,7 +19,7 @@ def local_world() -> LocalWorld:
 
 @pytest.fixture
 def start(tmp_path: Path, local_world: LocalWorld) -> Iterator:
-    """start(adapter=None, app_id="app-a", **kw) -> Instance on the LocalWorld; all stopped after."""
+    """start(adapter=None, app_id="app-a", **kw) -> an Instance on the LocalWorld."""
     started: list[Instance] = []
 
     def _start(adapter=None, app_id: str = "app-a", **kw) -> Instance:

@@ -136,3 +136,9 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def unavailable_world() -> LocalWorld:
+    """A world that cannot start, as on a machine without user namespaces."""
+    from fakenet import NamespaceUnavailable
+    raise NamespaceUnavailable("user namespaces are disabled here (test stand-in)")

@@ -17,7 +17,7 @@ def test_call_timeout_kills_the_instance(start):
     inst = start()
     time_module = inst.module("time")
     began = time.monotonic()
-    with inst.timeout(0.5), pytest.raises(CandidateError, match="no answer within 0.5s"):
+    with inst.timeout(0.5), pytest.raises(CandidateError, match=r"no answer within 0\.5s"):
         time_module.sleep(30)
     assert time.monotonic() - began < 5
     assert not inst.alive and inst.process.poll() is not None

@@ -62,6 +62,10 @@ def test_remote_error_escapes(instance):
 def test_candidate_crash(instance):
     instance.module("os")._exit(3)
 
+@pytest.mark.clause("API-3", "MUST")
+def test_candidate_hangs(instance):
+    instance.module("time").sleep(60)
+
 @pytest.mark.clause("API-2", "MUST")
 def test_after_crash_runs_on(instance):
     assert instance.module("operator").add(2, 2) == 4
@@ -93,6 +97,7 @@ EXPECTED = {
     "test_unsupported_raised": Outcome.UNSUPPORTED,
     "test_remote_error_escapes": Outcome.FAIL,
     "test_candidate_crash": Outcome.ERROR,
+    "test_candidate_hangs": Outcome.ERROR,
     "test_after_crash_runs_on": Outcome.PASS,
     "test_unknown_clause": Outcome.ERROR,
     "test_level_the_clause_lacks": Outcome.ERROR,
@@ -107,7 +112,8 @@ def run_pytest(tmp_path: Path, source: str, *args: str,
     env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     argv = [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-p", "no:cacheprovider",
             "--conformance-world", "tests.harness.helpers:start_local_world",
-            "--report", str(tmp_path / "out"), "-q", "-rA", str(cases), *args]
+            "--call-timeout", "2", "--report", str(tmp_path / "out"), "-q", "-rA", str(cases),
+            *args]
     if adapter:
         argv[argv.index("--report"):argv.index("--report")] = ["--adapter", adapter]
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -150,6 +156,7 @@ def test_evidence_and_clause_text(full_run):
     crashed = results["test_candidate_crash"]
     assert "exit status 3" in crashed.reason
     assert any("stderr_tail" in e for e in crashed.evidence)
+    assert "no answer within 2s" in results["test_candidate_hangs"].reason
     refused = results["test_remote_error_escapes"]
     assert "ECONNREFUSED" in refused.observed
     assert "unknown clause 'NOPE-1'" in results["test_unknown_clause"].reason
@@ -160,7 +167,7 @@ def test_evidence_and_clause_text(full_run):
 
 def test_junit_carries_clause_properties(full_run, tmp_path):
     proc, _ = full_run
-    junit = next(Path(p) for p in proc.args if str(p).endswith("out")) / "junit.xml"
+    junit = next(Path(p) for p in proc.args if str(p).endswith("/out")) / "junit.xml"
     text = junit.read_text()
     assert 'name="clause" value="API-5"' in text and 'name="level" value="SHOULD"' in text
 
@@ -220,4 +227,82 @@ def test_broken_adapter_path(tmp_path):
 def test_xdist_carries_results_to_the_controller(tmp_path):
     proc, results = run_pytest(tmp_path, CASES, "-n", "2")
     assert {k: v.outcome for k, v in results.items()} == EXPECTED, proc.stdout + proc.stderr
+    assert proc.returncode == 1
+
+
+INTERRUPTED = '''
+import pytest
+
+@pytest.mark.clause("API-1", "MUST")
+def test_first():
+    pass
+
+@pytest.mark.clause("API-1", "MUST")
+def test_interrupt():
+    raise KeyboardInterrupt
+
+@pytest.mark.clause("API-1", "MUST")
+def test_never_runs():
+    pass
+'''
+
+
+def test_interrupted_run_still_writes_results(tmp_path):
+    proc, results = run_pytest(tmp_path, INTERRUPTED)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert results["test_first"].outcome is Outcome.PASS
+    assert "test_never_runs" not in results
+    run = load_results(tmp_path / "out" / "results.json").run
+    assert run.interrupted and run.candidate == "native-local"
+
+
+def test_candidate_python_option(tmp_path):
+    source = '''
+import pytest
+
+@pytest.mark.clause("API-1", "MUST")
+def test_version(instance):
+    assert instance.hello.python.startswith("2.7")
+'''
+    py27 = "/root/.pyenv/versions/2.7.18/bin/python"
+    if not os.access(py27, os.X_OK):
+        pytest.skip("no Python 2.7 on this machine")
+    proc, results = run_pytest(tmp_path, source, "--candidate", "native",
+                               "--candidate-python", py27, adapter="")
+    assert results["test_version"].outcome is Outcome.PASS, proc.stdout
+
+
+def test_world_that_cannot_start_is_an_error_for_every_case(tmp_path):
+    source = '''
+import pytest
+
+@pytest.mark.clause("API-1", "MUST")
+def test_one(instance):
+    pass
+
+@pytest.mark.clause("API-1", "MUST")
+def test_two(verdict):
+    pass
+'''
+    cases = tmp_path / "test_cases.py"
+    cases.write_text(source)
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conformance.plugin", "-p", "no:cacheprovider",
+         "--conformance-world", "tests.harness.helpers:unavailable_world", "--candidate", "native",
+         "--report", str(tmp_path / "out"), "-q", str(cases)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    results = load_results(tmp_path / "out" / "results.json").cases
+    assert [r.outcome for r in results] == [Outcome.ERROR, Outcome.ERROR]
+    assert all("user namespaces are disabled" in r.reason for r in results)
+    assert proc.returncode == 1
+
+
+def test_candidate_that_cannot_start_errors_every_case_with_its_stderr(tmp_path):
+    proc, results = run_pytest(tmp_path, SOFT.replace("def test_should_fail():",
+                                                      "def test_should_fail(instance):"),
+                               adapter="tests.harness.helpers:CrashingAdapter")
+    assert results["test_should_fail"].outcome is Outcome.ERROR
+    assert "exploded on purpose" in results["test_should_fail"].reason
+    assert results["test_may_fail"].outcome is Outcome.INFORMATIONAL   # needs no instance
     assert proc.returncode == 1

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conformance.protocol import (
     LineBuffer,
@@ -93,3 +96,17 @@ def test_line_buffer():
     assert list(buffer.feed(b"e\n\n")) == [b"cde", b""]
     with pytest.raises(ProtocolError, match="longer than 10"):
         list(buffer.feed(b"x" * 11))
+
+
+plain = st.none() | st.booleans() | st.integers() | st.text() | st.binary() | st.floats(
+    allow_nan=False)
+values = st.recursive(plain, lambda inner: st.lists(inner, max_size=4)
+                      | st.tuples(inner, inner)
+                      | st.dictionaries(st.text() | st.integers(), inner, max_size=4),
+                      max_leaves=20)
+
+
+@given(values)
+def test_any_value_round_trips_through_json(value):
+    wire = json.loads(json.dumps(encode_value(value)))
+    assert decode_value(wire) == value

@@ -34,7 +34,7 @@ def test_unknown_name_lists_what_exists():
     ("conformance.adapters.native:PY27_CANDIDATES", "not a subclass of"),
 ])
 def test_broken_adapter_paths(path, says):
-    with pytest.raises(registry.AdapterNotFound, match="Registered candidates|not a subclass") \
+    with pytest.raises(registry.AdapterNotFound, match=r"Registered candidates|not a subclass") \
             as caught:
         registry.resolve(None, path)
     assert says in str(caught.value)

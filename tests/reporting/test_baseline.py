@@ -264,7 +264,9 @@ def test_mismatched_baseline(field, value, message):
 
 def test_baseline_of_unknown_case_ids_is_a_mismatch():
     base = baseline_of(("other_suite_1", P), ("other_suite_2", F))
-    with pytest.raises(BaselineMismatch, match="none of its 2 case IDs is known"):
+    with pytest.raises(
+        BaselineMismatch, match="none of its 2 case IDs in the files this run collected"
+    ):
         check_applies(base, make_run(), [make_case("a", P), make_case("b", P)])
 
 
@@ -278,3 +280,35 @@ def test_every_baseline_error_is_a_reporting_error():
     for cls in (BaselineMissing, BaselineCorrupt, BaselineMismatch):
         assert issubclass(cls, BaselineError) and issubclass(cls, ReportingError)
         assert issubclass(cls, ValueError)
+
+
+# ---------------------------------------------------------------- runs of some files only
+
+
+def other_file(name: str, outcome: Outcome = P):
+    return make_case(f"test_lib.py::{name}", outcome, "LIB-5")
+
+
+def test_cases_of_files_not_collected_are_not_run_not_removed():
+    base = build_baseline(make_run(), [make_case("a"), other_file("smtp", F)])
+    known = {"cases/test_x.py::a"}  # `pytest cases/test_x.py`: test_lib.py not collected
+    check_applies(base, make_run(), [make_case("a")], known)
+    comparison = compare_with(base, [make_case("a")], strict=False, known_ids=known)
+    assert [c.kind for c in comparison.changes] == [Kind.UNCHANGED, Kind.NOT_RUN]
+
+
+def test_run_of_a_new_file_only_is_not_a_mismatch():
+    base = build_baseline(make_run(), [make_case("a")])
+    check_applies(base, make_run(), [other_file("new")], {"test_lib.py::new"})
+
+
+def test_update_from_one_file_keeps_the_other_files():
+    previous = build_baseline(
+        make_run(), [make_case("a", F), make_case("gone"), other_file("smtp", F)]
+    )
+    known = {"cases/test_x.py::a"}
+    updated = build_baseline(make_run(), [make_case("a", P)], previous, known)
+    assert updated.expectations == {
+        "cases/test_x.py::a": Entry(P, "DST-1"),
+        "test_lib.py::smtp": Entry(F, "LIB-5"),
+    }

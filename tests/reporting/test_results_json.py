@@ -201,6 +201,8 @@ def corrupt(document: dict, how: str) -> dict:
         doc["run"]["started"] = "yesterday"
     elif how == "strict is a number":
         doc["run"]["strict"] = 1
+    elif how == "argv not strings":
+        doc["run"]["argv"] = ["run", 3]
     elif how == "cases not a list":
         doc["cases"] = {}
     elif how == "unknown outcome":
@@ -233,6 +235,7 @@ SCHEMA_EXPRESSIBLE = [
     "run field missing",
     "started is text",
     "strict is a number",
+    "argv not strings",
     "cases not a list",
     "unknown outcome",
     "unknown level",

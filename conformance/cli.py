@@ -1,0 +1,174 @@
+"""The command line: `python -m conformance run|list|candidates|diff`.
+
+`run` is pytest over the catalogue with the conformance plugin; every pytest
+option after the known ones passes through (`-n 2`, `-k`, `-x`, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from conformance import registry
+
+
+def cases_dir() -> Path:
+    """The catalogue's directory (the `cases` package)."""
+    import cases
+    return Path(cases.__file__).parent
+
+
+def _plugin_args() -> list[str]:
+    return [] if registry.plugin_autoloaded() else ["-p", "conformance.plugin"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m conformance",
+                                     description="Conformance suite for sandboxes implementing "
+                                                 "App Engine's outbound socket policy.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the catalogue against a candidate",
+                         epilog="Other arguments are passed to pytest (e.g. -n 2, -k NAME, -x).")
+    run.add_argument("--candidate", help="registered candidate (see `candidates`)")
+    run.add_argument("--adapter", metavar="MODULE:CLASS", help="an Adapter class by import path")
+    run.add_argument("--candidate-python", metavar="PATH",
+                     help="interpreter for the native candidates (e.g. a Python 2.7)")
+    run.add_argument("--profile", help="candidate profile")
+    run.add_argument("--strict", action="store_true", help="NON-STRICT fails the run")
+    run.add_argument("--clause", action="append", default=[], metavar="ID",
+                     help="only this clause (DST-1) or family (DST); repeatable")
+    run.add_argument("--report", metavar="DIR", help="write results and reports to DIR")
+    run.add_argument("--baseline", metavar="FILE", help="compare with this baseline")
+    run.add_argument("--update-baseline", action="store_true",
+                     help="write this run's results as the baseline")
+    run.add_argument("--world", metavar="FILE", help="world file for the fake internet")
+    run.add_argument("--cases", metavar="PATH", help="catalogue to run (default: cases/)")
+
+    lst = sub.add_parser("list", help="list the catalogue's cases")
+    lst.add_argument("--clauses", action="store_true",
+                     help="per clause: its level(s) and number of cases")
+    lst.add_argument("--cases", metavar="PATH", help="catalogue to list (default: cases/)")
+
+    sub.add_parser("candidates", help="list registered candidates")
+
+    diff = sub.add_parser("diff", help="compare two results files (or a baseline and a run)",
+                          add_help=False)
+    diff.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["diff"]:
+        return _diff(args_list[1:])
+    parser = build_parser()
+    args, rest = parser.parse_known_args(args_list)
+    if args.command != "run" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "run":
+        return cmd_run(args, rest)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "candidates":
+        return cmd_candidates()
+    return 2
+
+
+def _diff(argv: list[str]) -> int:
+    diff = importlib.import_module("conformance.reporting.diff")
+    return int(diff.main(argv))
+
+
+def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
+    import pytest
+    try:   # bad input fails here, with the list of what exists
+        registry.resolve(args.candidate, args.adapter)
+    except registry.AdapterNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
+    pytest_args = [args.cases or str(cases_dir()), *_plugin_args(), "-p", "no:cacheprovider"]
+    for option, value in (("--candidate", args.candidate), ("--adapter", args.adapter),
+                          ("--profile", args.profile), ("--report", args.report),
+                          ("--baseline", args.baseline), ("--world", args.world),
+                          ("--candidate-python", args.candidate_python)):
+        if value:
+            pytest_args += [option, value]
+    for clause in args.clause:
+        pytest_args += ["--clause", clause]
+    if args.strict:
+        pytest_args.append("--conformance-strict")
+    if args.update_baseline:
+        pytest_args.append("--update-baseline")
+    return int(pytest.main(pytest_args + rest))
+
+
+class _Collector:
+    """Collects (case id, clause id, level) without running anything."""
+
+    def __init__(self) -> None:
+        self.cases: list[tuple[str, str, str]] = []
+
+    def pytest_collection_finish(self, session: Any) -> None:
+        for item in session.items:
+            marker = item.get_closest_marker("clause")
+            if marker is not None:
+                clause_id = str(marker.args[0]) if marker.args else "?"
+                level = str(marker.args[1]).upper() if len(marker.args) > 1 else "?"
+                self.cases.append((item.nodeid, clause_id, level))
+
+
+def collect_cases(path: str | None = None) -> tuple[int, list[tuple[str, str, str]], str]:
+    import pytest
+    collector = _Collector()
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = pytest.main([path or str(cases_dir()), "--collect-only", "-q",
+                            "-p", "no:cacheprovider", *_plugin_args()], plugins=[collector])
+    return int(code), collector.cases, buffer.getvalue()
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    code, cases, output = collect_cases(args.cases)
+    if code not in (0, 5):
+        print(output, file=sys.stderr)
+        print(f"error: collecting the catalogue failed (pytest exit {code})", file=sys.stderr)
+        return 2
+    if not args.clauses:
+        for nodeid, clause_id, level in cases:
+            print(f"{clause_id:<8} {level:<7} {nodeid}")
+        print(f"{len(cases)} cases")
+        return 0
+    from cases.clauses import load_clauses
+    clauses = load_clauses()
+    counts: dict[tuple[str, str], int] = {}
+    for _, clause_id, level in cases:
+        counts[(clause_id, level)] = counts.get((clause_id, level), 0) + 1
+    for clause in clauses.values():
+        parts = [f"{lv.value} {counts.get((clause.id, lv.value), 0)}" for lv in clause.levels]
+        total = sum(counts.get((clause.id, lv.value), 0) for lv in clause.levels)
+        print(f"{clause.id:<8} {total:>4} cases  ({', '.join(parts)})")
+    unknown = sorted({c for _, c, _ in cases if c not in clauses})
+    if unknown:
+        print(f"cases naming unknown clauses: {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_candidates() -> int:
+    for name, entry in sorted(registry.available().items()):
+        try:
+            adapter = registry.load_class(entry.target)()
+            info = adapter.info()
+            about = f"{info.name} {info.version}" + (f": {info.description}"
+                                                     if info.description else "")
+        except Exception as exc:
+            about = f"unavailable ({type(exc).__name__}: {exc})"
+        print(f"{name:<14} {entry.target:<48} [{entry.origin}] {about}")
+    return 0
