@@ -410,12 +410,15 @@ def test_blocked_sendto_raises_eacces(instance, verdict):
 
 # ---- API-6 ----------------------------------------------------------------------
 @pytest.mark.clause("API-6", "SHOULD")
-def test_select_reports_readiness(instance, verdict, world):
+@pytest.mark.parametrize(("fam", "proto"), [("ipv4", "tcp"), ("ipv6", "tcp"), ("ipv4", "udp")])
+def test_select_reports_readiness(fam, proto, instance, verdict, world):
     socket = instance.module("socket")
     select = instance.module("select")
-    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    address = address_of(world, "public-echo", fam)
+    sock = new_socket(socket, fam, proto)
+    sock.call("connect", (address, 7))
     idle, writable, _ = select.call("select", [sock], [sock], [], 0.2)
-    sock.call("sendall", b"ready?")
+    sock.call("send", b"ready?")
     readable, _, _ = select.call("select", [sock], [], [], 2.0)
     sock.call("recv", 16)
     sock.call("close")

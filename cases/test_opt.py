@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from cases.probes import const, new_socket
+from conformance.adapter import Unsupported
 from conformance.remote import attempt
 
 SUPPORTED = [
@@ -33,6 +34,16 @@ UNSUPPORTED = [
 ]
 
 
+PRE_181 = "sdk-pre-1.8.1"
+
+
+@pytest.fixture
+def post_181(candidate) -> None:
+    """OPT-1..3 describe SDK 1.8.1 and later; under profile sdk-pre-1.8.1 OPT-4 replaces them."""
+    if candidate.profile == PRE_181:
+        raise Unsupported(f"not checked under profile {PRE_181}, where OPT-4 applies instead")
+
+
 def _get(sock, level: int, option: int, name: str):
     if name == "SO_LINGER":
         return sock.call("getsockopt", level, option, 8)
@@ -43,7 +54,7 @@ def _get(sock, level: int, option: int, name: str):
 
 @pytest.mark.clause("OPT-1", "MUST")
 @pytest.mark.parametrize(("level", "name", "value"), SUPPORTED, ids=[s[1] for s in SUPPORTED])
-def test_supported_option_set_and_get(level, name, value, instance, verdict):
+def test_supported_option_set_and_get(level, name, value, post_181, instance, verdict):
     socket = instance.module("socket")
     sock = new_socket(socket)
     lvl, opt = const(socket, level), const(socket, name)
@@ -58,7 +69,7 @@ def test_supported_option_set_and_get(level, name, value, instance, verdict):
 
 @pytest.mark.clause("OPT-2", "SHOULD")
 @pytest.mark.parametrize(("level", "name", "value"), SUPPORTED, ids=[s[1] for s in SUPPORTED])
-def test_supported_option_is_a_constant_mock(level, name, value, instance, verdict):
+def test_supported_option_is_a_constant_mock(level, name, value, post_181, instance, verdict):
     socket = instance.module("socket")
     first, second = new_socket(socket), new_socket(socket)
     lvl, opt = const(socket, level), const(socket, name)
@@ -89,7 +100,7 @@ def _try_both(instance, level, name, value, proto):
 @pytest.mark.clause("OPT-3", "MUST")
 @pytest.mark.parametrize(("level", "name", "value", "proto"), UNSUPPORTED,
                          ids=[f"{u[1]}-{u[3]}" for u in UNSUPPORTED])
-def test_other_option_raises_on_get_and_set(level, name, value, proto, instance, verdict):
+def test_other_option_raises_on_get_and_set(level, name, value, proto, post_181, instance, verdict):
     got, set_ = _try_both(instance, level, name, value, proto)
     for what, tried in (("getsockopt", got), ("setsockopt", set_)):
         verdict.check(tried.error is not None and tried.error.is_socket_error, name=what,
@@ -99,7 +110,7 @@ def test_other_option_raises_on_get_and_set(level, name, value, proto, instance,
 @pytest.mark.clause("OPT-3", "SHOULD")
 @pytest.mark.parametrize(("level", "name", "value", "proto"), UNSUPPORTED[:5],
                          ids=[f"{u[1]}-{u[3]}" for u in UNSUPPORTED[:5]])
-def test_other_option_errno_eacces(level, name, value, proto, instance, verdict):
+def test_other_option_errno_eacces(level, name, value, proto, post_181, instance, verdict):
     got, set_ = _try_both(instance, level, name, value, proto)
     verdict.raised(got, errno="EACCES")
     verdict.raised(set_, errno="EACCES")
@@ -107,7 +118,7 @@ def test_other_option_errno_eacces(level, name, value, proto, instance, verdict)
 
 @pytest.mark.clause("OPT-3", "MAY")
 @pytest.mark.parametrize("name", ["SO_ERROR", "SO_TYPE"])
-def test_read_only_options_recorded(name, instance, verdict):
+def test_read_only_options_recorded(name, post_181, instance, verdict):
     socket = instance.module("socket")
     sock = new_socket(socket)
     got = attempt(sock.call, "getsockopt", const(socket, "SOL_SOCKET"), const(socket, name))
@@ -122,7 +133,7 @@ def test_read_only_options_recorded(name, instance, verdict):
 @pytest.mark.parametrize(("level", "name", "value"), SUPPORTED[:4],
                          ids=[s[1] for s in SUPPORTED[:4]])
 def test_pre_181_options_raise_not_implemented(level, name, value, candidate, instance, verdict):
-    candidate.require_profile("sdk-pre-1.8.1")
+    candidate.require_profile(PRE_181)
     socket = instance.module("socket")
     sock = new_socket(socket)
     lvl, opt = const(socket, level), const(socket, name)

@@ -80,7 +80,7 @@ class SessionContext:
 
     def spawn(self, argv: Sequence[str], **popen: object) -> subprocess.Popen[bytes]:
         """Start a helper process (e.g. the candidate's socket service) inside the world."""
-        return subprocess.Popen(self.world.enter(argv), env=dict(self.env), **popen)  # type: ignore[call-overload, no-any-return]
+        return subprocess.Popen(self.world.enter(argv), env=dict(self.env), **popen)  # type: ignore[call-overload]
 
 
 class Adapter(abc.ABC):

@@ -27,7 +27,7 @@ import ipaddress
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,7 @@ class CaseState:
     mark: int | None = None
     checks: list[Check] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Candidate:
@@ -270,6 +271,11 @@ class Verdict:
     @property
     def checks(self) -> tuple[Check, ...]:
         return tuple(self._state.checks)
+
+    def evidence(self, entry: Mapping[str, Any]) -> None:
+        """Attach one structured entry to the case's result, e.g. the
+        `{"matrix": {...}}` cell the reports' destination table reads."""
+        self._state.evidence.append(dict(entry))
 
     def check(self, ok: bool, *, expected: str, observed: str, name: str = "check") -> None:
         """Record one check; raise AssertionError if it failed."""

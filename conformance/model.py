@@ -97,7 +97,9 @@ class CaseResult:
     def from_json(cls, data: Mapping[str, Any]) -> CaseResult:
         return cls(
             case_id=str(data["id"]),
-            clause=ClauseRef(str(data["clause"]), Level(data["level"]), str(data.get("requirement", ""))),
+            clause=ClauseRef(
+                str(data["clause"]), Level(data["level"]), str(data.get("requirement", ""))
+            ),
             outcome=Outcome(data["outcome"]),
             expected=str(data.get("expected", "")),
             observed=str(data.get("observed", "")),
@@ -139,6 +141,7 @@ class RunInfo:
             candidate_version=str(data["candidate_version"]), profile=str(data["profile"]),
             python=str(data["python"]), platform=str(data["platform"]),
             started=float(data["started"]), finished=float(data["finished"]),
-            strict=bool(data.get("strict", False)), interrupted=bool(data.get("interrupted", False)),
+            strict=bool(data.get("strict", False)),
+            interrupted=bool(data.get("interrupted", False)),
             argv=tuple(data.get("argv", ())),
         )

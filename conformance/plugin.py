@@ -409,6 +409,7 @@ def build_result(item: pytest.Item, ref: ClauseRef,
 
     evidence: list[dict[str, Any]] = [{"check": c.name, "ok": c.ok, "expected": c.expected,
                                        "observed": c.observed} for c in checks]
+    evidence.extend(state.evidence)
     events = item.stash.get(EVENTS, [])
     evidence.extend({"journal": e} for e in events[:MAX_EVENTS])
     if len(events) > MAX_EVENTS:
@@ -561,6 +562,11 @@ def run_info(config: pytest.Config, *, interrupted: bool, strict: bool) -> RunIn
     profile = config.getoption("profile") or ""
     if not profile and run is not None and run.candidate is not None:
         profile = run.candidate.profile
+    if not profile:
+        # the xdist controller opens no session: the adapter's default profile
+        with contextlib.suppress(Exception):
+            factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
+            profile = factory().profiles[0]
     try:
         suite_version = importlib.metadata.version("gae-sockets-conformance")
     except importlib.metadata.PackageNotFoundError:

@@ -21,6 +21,7 @@ BUNDLED: Mapping[str, str] = {
     "native": "conformance.adapters.native:NativeAdapter",
     "native-py27": "conformance.adapters.native:NativePy27Adapter",
     "reference": "sandbox.adapter:ReferenceAdapter",
+    "appengine-sdk": "conformance.adapters.appengine_sdk:AppEngineSDKAdapter",
 }
 
 

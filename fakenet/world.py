@@ -322,13 +322,17 @@ def _build(source: Path, raw: dict) -> World:
         http_bodies=tuple(
             HttpBody(str(b["path"]), b.get("text"), b.get("size")) for b in raw.get("http_body", [])
         ),
-        cnames={normalise_name(c["alias"]): normalise_name(c["target"]) for c in raw.get("cname", [])},
+        cnames={
+            normalise_name(c["alias"]): normalise_name(c["target"]) for c in raw.get("cname", [])
+        },
         rebindings=tuple(
             Rebinding(normalise_name(r["name"]), _tuple(r["answers"]))
             for r in raw.get("rebinding", [])
         ),
         mixed=tuple(
-            MixedName(normalise_name(m["name"]), _tuple(m.get("ipv4", [])), _tuple(m.get("ipv6", [])))
+            MixedName(
+                normalise_name(m["name"]), _tuple(m.get("ipv4", [])), _tuple(m.get("ipv6", []))
+            )
             for m in raw.get("mixed", [])
         ),
     )

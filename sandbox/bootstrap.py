@@ -24,7 +24,7 @@ def install() -> None:
     if sys.modules.get("socket") is sandboxed:
         return
     tls.install()
-    ssl.create_connection = sandboxed.create_connection  # get_server_certificate
+    ssl.create_connection = sandboxed.create_connection  # type: ignore[attr-defined]
     sys.modules["socket"] = sandboxed
     for name in CLIENT_MODULES:
         mod = sys.modules.get(name)

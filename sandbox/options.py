@@ -35,7 +35,7 @@ TRUTHFUL_READ_ONLY = frozenset({(SOL_SOCKET, _stdlib.SO_ERROR), (SOL_SOCKET, _st
 
 FAMILIES = frozenset({_stdlib.AF_INET, _stdlib.AF_INET6})
 TYPES = frozenset({_stdlib.SOCK_STREAM, _stdlib.SOCK_DGRAM})
-PROTO_FOR_TYPE = {_stdlib.SOCK_STREAM: IPPROTO_TCP, _stdlib.SOCK_DGRAM: IPPROTO_UDP}
+PROTO_FOR_TYPE: dict[int, int] = {_stdlib.SOCK_STREAM: IPPROTO_TCP, _stdlib.SOCK_DGRAM: IPPROTO_UDP}
 TYPE_FLAGS = getattr(_stdlib, "SOCK_NONBLOCK", 0) | getattr(_stdlib, "SOCK_CLOEXEC", 0)
 
 

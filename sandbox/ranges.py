@@ -120,8 +120,9 @@ def refresh(goog: Path, cloud: Path, out_dir: Path = DATA_DIR, note: str = "") -
     goog_meta, goog_nets = read_published(goog)
     cloud_meta, cloud_nets = read_published(cloud)
     today = dt.date.today().isoformat()
-    cloud_collapsed = [*ipaddress.collapse_addresses(n for n in cloud_nets if n.version == 4),
-                       *ipaddress.collapse_addresses(n for n in cloud_nets if n.version == 6)]
+    v4 = ipaddress.collapse_addresses(n for n in cloud_nets if n.version == 4)
+    v6 = ipaddress.collapse_addresses(n for n in cloud_nets if n.version == 6)
+    cloud_collapsed: list[Network] = [*v4, *v6]
     _write(out_dir / GOOGLE_FILE.name,
            f"https://www.gstatic.com/ipranges/goog.json (syncToken {goog_meta['syncToken']}, "
            f"created {goog_meta['creationTime']}) minus cloud.json", today,

@@ -31,7 +31,7 @@ def raise_reply(reply: dict[str, Any]) -> None:
     if reply.get("gai") is not None:
         raise _stdlib.gaierror(int(reply["gai"]), message or "Name or service not known")
     if reply.get("timeout"):
-        raise _stdlib.timeout("timed out")
+        raise TimeoutError("timed out")
     code = int(reply.get("errno") or errno.EIO)
     raise OSError(code, message or os.strerror(code))
 

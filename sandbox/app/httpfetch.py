@@ -56,7 +56,7 @@ class UrlfetchConnection:
 
     def fetch(self) -> bytes:
         raw, self._request = bytes(self._request), bytearray()
-        reply, body = CONTROL.call({"op": "urlfetch", "scheme": self.scheme, "host": self.host,
+        _reply, body = CONTROL.call({"op": "urlfetch", "scheme": self.scheme, "host": self.host,
                                     "port": self.port, "timeout": self.timeout}, raw)
         return body
 

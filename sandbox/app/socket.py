@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-redef, misc, assignment, attr-defined, override"
 """The drop-in `socket` module of an instance (API-1): the standard names,
 backed by the socket service.
 
@@ -16,17 +17,17 @@ frame with its source address); every datagram sent is an RPC, judged by its
 own destination (DST-9).
 """
 
-# ruff: noqa: F403, F405, N801
+# ruff: noqa: F403, F405
 from __future__ import annotations
 
+import _socket
+import contextlib
 import errno as _errno
 import json as _json
 import os as _os
 import socket as _real
 from socket import *  # the standard names (API-1)
 from typing import Any
-
-import _socket
 
 from sandbox import options as _options
 from sandbox.app.control import CONTROL as _CONTROL
@@ -103,20 +104,56 @@ def _parse_address(family: int, address: object, what: str) -> tuple[str, int]:
     return host, port
 
 
-def _channel_request(fd: int, header: dict[str, Any], wait: float | None) -> dict[str, Any]:
-    """Connect the unix descriptor `fd` to the service and make its first request."""
+# One spare channel, connected ahead of time: the service has accepted it and
+# is waiting for its first frame by the time the next connect() needs it, which
+# takes a process wake-up off the connect path. (pid, service path, fd): never
+# used after a fork or for another service.
+_spares: list[tuple[int, str, int]] = []
+
+
+def _take_spare(target_fd: int) -> bool:
+    """Put a spare connected channel in place of `target_fd`; False if none."""
+    key = (_os.getpid(), _os.environ.get("SANDBOX_SERVICE", ""))
+    while _spares:
+        owner, path, fd = _spares.pop()
+        if (owner, path) == key:
+            _os.dup2(fd, target_fd)
+            _os.close(fd)
+            return True
+        _os.close(fd)
+    return False
+
+
+def _refill_spare() -> None:
+    if _spares:
+        return
+    s = _real.socket(AF_UNIX, SOCK_STREAM)
+    try:
+        path = _service_path()
+        s.connect(path)
+    except OSError:
+        s.close()
+        return
+    _spares.append((_os.getpid(), path, s.detach()))
+
+
+def _channel_request(fd: int, header: dict[str, Any], wait: float | None,
+                     connected: bool = False) -> dict[str, Any]:
+    """Connect the unix descriptor `fd` to the service (unless it already is)
+    and make its first request."""
     u = _real.socket(AF_UNIX, SOCK_STREAM, 0, fileno=fd)
     try:
         u.settimeout(None)
-        try:
-            u.connect(_service_path())
-        except OSError as exc:
-            raise _err(_errno.ENETDOWN, f"socket service unavailable: {exc}") from None
+        if not connected:
+            try:
+                u.connect(_service_path())
+            except OSError as exc:
+                raise _err(_errno.ENETDOWN, f"socket service unavailable: {exc}") from None
         u.settimeout(wait)
         try:
             u.sendall(_encode(header))
             reply, _ = _read_frame(u)
-        except _real.timeout:
+        except TimeoutError:
             raise timeout("timed out") from None
         except (_WireError, OSError) as exc:
             raise _err(_errno.EPIPE, f"socket service connection lost: {exc}") from None
@@ -154,7 +191,8 @@ class socket(_real.socket):
         self._sb_retained = False
         self._sb_eof = False
         self._sb_bound = False
-        self.settimeout(_default_timeout)
+        nonblocking = bool(type & getattr(_real, "SOCK_NONBLOCK", 0))
+        self.settimeout(0.0 if nonblocking else _default_timeout)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("connected" if self._sb_desc else "new")
@@ -195,12 +233,14 @@ class socket(_real.socket):
         tmo = self.gettimeout()
         connect_timeout = tmo if tmo else None
         wait = None if connect_timeout is None else connect_timeout + 5.0
+        spare = _take_spare(self.fileno())
         try:
             reply = _channel_request(self.fileno(), {
                 "op": "connect", "app": _app_id(), "family": int(self.family), "host": host,
-                "port": port, "hint": hint, "timeout": connect_timeout}, wait)
+                "port": port, "hint": hint, "timeout": connect_timeout}, wait, spare)
         finally:
             self.settimeout(tmo)
+        _refill_spare()
         if not reply.get("ok"):
             self._sb_fresh_channel()
             _raise_reply(reply)
@@ -307,9 +347,14 @@ class socket(_real.socket):
         if reply.get("error"):
             raise _err(int(reply["error"]))
 
+    def _sb_unconnected(self) -> OSError:
+        return _err(_errno.EBADF if self.fileno() < 0 else _errno.ENOTCONN)
+
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         if self._sb_udp:
             return self._sb_recvfrom(bufsize)[0]
+        if self._sb_desc is None:
+            raise self._sb_unconnected()
         data = _socket.socket.recv(self, bufsize, flags)
         if not data and bufsize:
             self._sb_check_eof()
@@ -320,6 +365,8 @@ class socket(_real.socket):
             data, _ = self._sb_recvfrom(nbytes or len(buffer))
             memoryview(buffer).cast("B")[: len(data)] = data
             return len(data)
+        if self._sb_desc is None:
+            raise self._sb_unconnected()
         n = _socket.socket.recv_into(self, buffer, nbytes, flags)
         if not n and (nbytes or len(buffer)):
             self._sb_check_eof()
@@ -328,12 +375,16 @@ class socket(_real.socket):
     def send(self, data: Any, flags: int = 0) -> int:
         if self._sb_udp:
             return self._sb_sendto(data, None)
+        if self._sb_desc is None:
+            raise self._sb_unconnected()
         return _socket.socket.send(self, data, flags)
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         if self._sb_udp:
             self._sb_sendto(data, None)
             return
+        if self._sb_desc is None:
+            raise self._sb_unconnected()
         _socket.socket.sendall(self, data, flags)
 
     # ------------------------------------------------------------ UDP
@@ -417,12 +468,15 @@ class socket(_real.socket):
         if self._sb_desc is None:
             raise _err(_errno.ENOTCONN)
         _CONTROL.call({"op": "shutdown", "desc": self._sb_desc, "how": how})
-        try:
+        with contextlib.suppress(OSError):
             _socket.socket.shutdown(self, how)
-        except OSError:
-            pass
         if how != SHUT_RD and not self._sb_udp:
             _CONTROL.call({"op": "flush", "desc": self._sb_desc, "what": "wr"})
+
+    def detach(self) -> int:
+        """The channel now belongs to someone else (an ssl wrapper): so does the descriptor."""
+        self._sb_desc = None
+        return super().detach()
 
     def _sb_export(self) -> tuple[str | None, bool]:
         """Hand the descriptor to an ssl wrapper, which takes over the channel."""
@@ -445,15 +499,11 @@ def _close_descriptor(sock: Any, desc: str | None, udp: bool, _ss: Any = _socket
         _ss.close(sock)
         return
     if not udp:
-        try:
+        with contextlib.suppress(OSError):
             _socket.socket.shutdown(sock, SHUT_WR)
-        except OSError:
-            pass
     _ss.close(sock)
-    try:
+    with contextlib.suppress(OSError):
         _CONTROL.call({"op": "flush", "desc": desc, "what": "close"})
-    except OSError:
-        pass
 
 
 def _restore(family: Any, type: Any, proto: Any, desc: Any, tmo: Any, peer: Any) -> socket:

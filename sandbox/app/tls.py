@@ -20,11 +20,11 @@ from sandbox.app.control import CONTROL
 
 class SandboxSSLSocket(ssl.SSLSocket):
     @classmethod
-    def _create(cls, sock: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def _create(cls, sock: Any, *args: Any, **kwargs: Any) -> Any:
         export = getattr(sock, "_sb_export", None)
         state = export() if export is not None else None
         family, peer = sock.family, getattr(sock, "_sb_peer", None)
-        self = super()._create(sock, *args, **kwargs)
+        self = super()._create(sock, *args, **kwargs)  # type: ignore[misc]
         if state is not None:
             self._sb_desc, self._sb_retained = state
             self._sb_family, self._sb_peer = family, peer
@@ -65,13 +65,13 @@ class SandboxSSLSocket(ssl.SSLSocket):
 
     def shutdown(self, how: int) -> None:
         desc = self._sb()
-        if desc is not None and not self._closed:
+        if desc is not None and not getattr(self, "_closed", False):
             CONTROL.call({"op": "shutdown", "desc": desc, "how": how})
         super().shutdown(how)
         if desc is not None and how != 0:
             CONTROL.call({"op": "flush", "desc": desc, "what": "wr"})
 
-    def _real_close(self) -> None:  # type: ignore[override]
+    def _real_close(self) -> None:
         from sandbox.app.socket import _close_descriptor
 
         desc = self.__dict__.pop("_sb_desc", None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import socket
@@ -28,7 +29,7 @@ def serve(service: Service, path: str) -> socket.socket:
                 conn, _ = listener.accept()
             except OSError:
                 return
-            threading.Thread(target=service.handle, args=(conn,), daemon=True).start()
+            service.workers.submit(service.handle, conn)
 
     def sweep_loop() -> None:
         while True:
@@ -66,10 +67,8 @@ def main() -> int:
         out.flush()
     listener.close()
     service.table.close_all()
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(args.socket)
-    except OSError:
-        pass
     return 0
 
 

@@ -8,11 +8,13 @@ Blocking I/O with big buffers keeps the relay close to native speed.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import json
+import os
 import select
 import socket
-import threading
 from typing import Any
 
 from sandbox.policy import Policy
@@ -25,9 +27,10 @@ from sandbox.service.resolve import (
     system_resolver,
 )
 from sandbox.service.table import Clock, DescriptorTable, Entry, ServiceError
+from sandbox.service.workers import Workers
 from sandbox.wire import WireError, read_frame, send_frame
 
-BUF = 256 * 1024
+BUF = 1 << 20
 CHANNEL_BUF = 1 << 20
 
 
@@ -77,6 +80,7 @@ class Service:
         self.table = DescriptorTable(self.clock)
         self.resolver = resolver
         self.cafile = cafile
+        self.workers = Workers()
 
     # ---------------------------------------------------------------- connections
     def handle(self, conn: socket.socket) -> None:
@@ -102,18 +106,14 @@ class Service:
         except (WireError, OSError):
             conn.close()
         except ServiceError as exc:
-            try:
+            with contextlib.suppress(OSError):
                 send_frame(conn, error_reply(exc))
-            except OSError:
-                pass
             conn.close()
 
     def _prepare_channel(self, conn: socket.socket) -> None:
         for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-            try:
+            with contextlib.suppress(OSError):
                 conn.setsockopt(socket.SOL_SOCKET, opt, CHANNEL_BUF)
-            except OSError:
-                pass
 
     # ---------------------------------------------------------------- TCP
     def _open_tcp(self, conn: socket.socket, app: str, req: dict[str, Any]) -> Entry | None:
@@ -146,32 +146,31 @@ class Service:
 
     def _relay(self, entry: Entry, chan: socket.socket, start_inbound: bool) -> None:
         if start_inbound:
-            threading.Thread(target=self._inbound, args=(entry,), daemon=True).start()
+            self.workers.submit(self._inbound, entry)
         self._outbound(entry, chan)
 
     def _outbound(self, entry: Entry, chan: socket.socket) -> None:
         """channel -> real socket, until the channel ends; then apply what the app asked."""
-        buf = bytearray(BUF)
-        view = memoryview(buf)
         real, table, app = entry.sock, self.table, entry.app
         try:
-            while True:
-                n = chan.recv_into(buf)
-                if not n:
-                    break
-                real.sendall(view[:n])
-                table.meter[app] += n
-                entry.last = table.clock.now()
+            if not _splice_relay(chan, real, entry, table):
+                buf = bytearray(BUF)
+                view = memoryview(buf)
+                while True:
+                    n = chan.recv_into(buf)
+                    if not n:
+                        break
+                    real.sendall(view[:n])
+                    table.meter[app] += n
+                    entry.last = table.clock.now()
         except OSError as exc:
             if not entry.closed and exc.errno not in (errno.EBADF, None):
                 entry.error = entry.error or exc.errno
         with entry.lock:
             shut_wr = entry.shut_wr_requested and not entry.closed
         if shut_wr:
-            try:
+            with contextlib.suppress(OSError):
                 real.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
             entry.wr_done.set()
             _wait_hangup(chan)
         with entry.lock:
@@ -202,10 +201,8 @@ class Service:
         with entry.lock:
             chan = entry.inbound
         if chan is not None and not entry.closed:
-            try:
+            with contextlib.suppress(OSError):
                 chan.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
 
     def _deliver(self, entry: Entry, data: memoryview) -> None:
         """Write to the newest channel; if it is gone but the socket was pickled,
@@ -249,7 +246,7 @@ class Service:
         entry = self.table.add(app, "udp", family, real)
         entry.channels.append(conn)
         send_frame(conn, {"ok": True, "desc": entry.desc})
-        threading.Thread(target=self._udp_inbound, args=(entry,), daemon=True).start()
+        self.workers.submit(self._udp_inbound, entry)
         self._udp_watch(entry, conn)
 
     def _udp_inbound(self, entry: Entry) -> None:
@@ -299,7 +296,8 @@ class Service:
                 conn.close()
                 return
 
-    def control(self, app: str, req: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:
+    def control(self, app: str, req: dict[str, Any],
+                payload: bytes) -> tuple[dict[str, Any], bytes]:
         op = req.get("op")
         if op == "getaddrinfo":
             return {"ok": True, "infos": self._getaddrinfo(req)}, b""
@@ -314,7 +312,7 @@ class Service:
             waiting = self.table.lookup(app, req.get("desc"))
             if waiting is not None:
                 event = waiting.done if req.get("what") == "close" else waiting.wr_done
-                event.wait(10.0)
+                event.wait(3.0)
             return {"ok": True}, b""
         if op == "status":
             done = self.table.finished_error(app, req.get("desc"))
@@ -352,10 +350,8 @@ class Service:
                 else:
                     entry.sock.shutdown(socket.SHUT_WR)
             if how in (socket.SHUT_RD, socket.SHUT_RDWR):
-                try:
+                with contextlib.suppress(OSError):
                     entry.sock.shutdown(socket.SHUT_RD)
-                except OSError:
-                    pass
             return {"ok": True}, b""
         if op == "udp_connect":
             host = _str(req.get("host"), "host")
@@ -365,8 +361,8 @@ class Service:
             entry.sock.connect(sockaddr(entry.family, addr, port))
             return {"ok": True, "peername": list(entry.sock.getpeername())}, b""
         if op == "udp_send":
-            host = req.get("host")
-            if host is None:
+            target = req.get("host")
+            if target is None:
                 try:
                     entry.sock.getpeername()
                 except OSError as exc:
@@ -374,7 +370,7 @@ class Service:
                 n = entry.sock.send(payload)
             else:
                 port = _port(req.get("port"))
-                addr, _ = choose(self.policy, self.resolver, entry.family, _str(host, "host"),
+                addr, _ = choose(self.policy, self.resolver, entry.family, _str(target, "host"),
                                  port, "udp", None)
                 if addr.value == 0xFFFFFFFF:  # never reached: broadcast is special
                     raise ServiceError(errno.EACCES)
@@ -434,6 +430,42 @@ class Service:
         if op == "ping":
             return {"ok": True}
         raise ValueError(f"unknown admin op {op!r}")
+
+
+def _splice_relay(chan: socket.socket, real: socket.socket, entry: Entry,
+                  table: DescriptorTable) -> bool:
+    """channel -> real socket through a pipe with splice(2): the bytes never enter
+    Python. False if splice is unavailable (then the caller copies)."""
+    splice = getattr(os, "splice", None)
+    if splice is None:
+        return False
+    try:
+        rd, wr = os.pipe()
+    except OSError:
+        return False
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(wr, 1031, BUF)  # F_SETPIPE_SZ
+        src, dst, app = chan.fileno(), real.fileno(), entry.app
+        first = True
+        while True:
+            try:
+                n = splice(src, wr, BUF)
+            except OSError as exc:
+                if first and exc.errno in (errno.EINVAL, errno.ENOSYS):
+                    return False
+                raise
+            first = False
+            if not n:
+                return True
+            left = n
+            while left:
+                left -= splice(rd, dst, left)
+            table.meter[app] += n
+            entry.last = table.clock.now()
+    finally:
+        os.close(rd)
+        os.close(wr)
 
 
 def _wait_hangup(chan: socket.socket) -> None:

@@ -39,7 +39,7 @@ def system_resolver(name: str, family: int) -> list[Address]:
         raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
     out: list[Address] = []
     for fam, _t, _p, _c, sa in infos:
-        addr = Address.parse(sa[0])
+        addr = Address.parse(str(sa[0]))
         if addr not in out and fam in (socket.AF_INET, socket.AF_INET6):
             out.append(addr)
     return out

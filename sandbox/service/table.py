@@ -7,6 +7,7 @@ app learns nothing about descriptors that are not its own (APP-2).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import secrets
 import socket
@@ -161,11 +162,7 @@ class DescriptorTable:
 
 
 def _hard_close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass

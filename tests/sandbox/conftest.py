@@ -72,9 +72,9 @@ def sandbox_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setenv(control.SERVICE_ENV, path)
     monkeypatch.setenv(control.APP_ENV, "app-a")
     monkeypatch.setattr(control, "CONTROL", control.Control())
+    import sandbox.app.httpfetch as hf
     import sandbox.app.socket as sb
     import sandbox.app.tls as tls
-    import sandbox.app.httpfetch as hf
     for mod in (sb, tls, hf):
         monkeypatch.setattr(mod, "_CONTROL" if mod is sb else "CONTROL", control.CONTROL)
     yield Harness(service, path, fake)

@@ -249,7 +249,8 @@ def test_urlfetch_switch() -> None:
 def test_urlfetch_signs_user_agent() -> None:
     from sandbox.service.urlfetch import rewrite_request
 
-    raw = b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: Python-urllib/3.11\r\nConnection: keep-alive\r\n\r\n"
+    raw = (b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: Python-urllib/3.11\r\n"
+           b"Connection: keep-alive\r\n\r\n")
     out = rewrite_request(raw, "app-a").decode()
     assert ("User-Agent: Python-urllib/3.11 AppEngine-Google; "
             "(+http://code.google.com/appengine; appid: app-a)") in out
@@ -292,3 +293,36 @@ def test_http_client_through_urlfetch(sandbox_service, monkeypatch) -> None:
     finally:
         httpfetch.uninstall_from(http.client)
         server.shutdown()
+
+
+def test_unconnected_socket_behaves_like_the_standard_one(sandbox_service) -> None:
+    s = sb.socket()
+    with pytest.raises(OSError) as info:
+        s.recv(1)
+    assert info.value.errno == errno.ENOTCONN
+    with pytest.raises(OSError) as info:
+        s.send(b"x")
+    assert info.value.errno == errno.ENOTCONN
+    with pytest.raises(OSError) as info:
+        s.getpeername()
+    assert info.value.errno == errno.ENOTCONN
+    assert s.getsockname() == ("0.0.0.0", 0)
+    s.close()
+    with pytest.raises(OSError) as info:
+        s.recv(1)
+    assert info.value.errno == errno.EBADF
+    n = sb.socket(sb.AF_INET, sb.SOCK_STREAM | sb.SOCK_NONBLOCK)
+    assert n.gettimeout() == 0.0
+    n.close()
+
+
+def test_getpeername_renews_the_idle_clock(sandbox_service, echo_server) -> None:
+    svc, fake = sandbox_service.service, sandbox_service.time
+    s = sb.create_connection(echo_server, timeout=5)
+    fake.now += 9 * 60
+    s.getpeername()                   # an operation: renews
+    fake.now += 9 * 60
+    assert svc.table.sweep() == []
+    fake.now += IDLE_LIMIT + 1
+    assert len(svc.table.sweep()) == 1
+    s.close()

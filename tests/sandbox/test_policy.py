@@ -124,7 +124,8 @@ EMBED_FORMS = {
     "mapped": lambda v4: f"::ffff:{v4}",
     "compatible": lambda v4: f"::{v4}",
     "nat64": lambda v4: f"64:ff9b::{v4}",
-    "6to4": lambda v4: str(ipaddress.IPv6Address((0x2002 << 112) | (int(ipaddress.IPv4Address(v4)) << 80) | 1)),
+    "6to4": lambda v4: str(ipaddress.IPv6Address(
+        (0x2002 << 112) | (int(ipaddress.IPv4Address(v4)) << 80) | 1)),
     "teredo": lambda v4: str(ipaddress.IPv6Address(
         (0x20010000 << 96) | (0x4136E378 << 64) | (0x8000 << 48) | (0x63BF << 32)
         | (int(ipaddress.IPv4Address(v4)) ^ 0xFFFFFFFF))),
@@ -167,7 +168,8 @@ def _spellings(value: int) -> st.SearchStrategy[str]:
                                 "0" + oct(n)[2:] if n else "0", "0x" + format(n, f"0{width}x")])
 
     four = st.tuples(*(part(x, 2) for x in b)).map(".".join)
-    three = st.tuples(part(b[0], 2), part(b[1], 2), part(int.from_bytes(b[2:], "big"), 4)).map(".".join)
+    low16 = int.from_bytes(b[2:], "big")
+    three = st.tuples(part(b[0], 2), part(b[1], 2), part(low16, 4)).map(".".join)
     two = st.tuples(part(b[0], 2), part(int.from_bytes(b[1:], "big"), 6)).map(".".join)
     one = part(value, 8)
     base = st.one_of(four, three, two, one)
