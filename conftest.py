@@ -1,10 +1,8 @@
-"""Loads the conformance plugin for runs from this source tree.
+"""Loads the conformance plugin for pytest runs from this source tree.
 
-When the project is pip-installed, pytest already loads the plugin through
-its `pytest11` entry point (as "conformance"); registering it again here
-would fail, so this file then adds nothing.
+The plugin is never auto-loaded (no `pytest11` entry point): it adds options
+and fixtures that only conformance runs want. Elsewhere, ask for it with
+`-p conformance.plugin` (the CLI does).
 """
 
-from conformance.registry import plugin_autoloaded
-
-pytest_plugins = [] if plugin_autoloaded() else ["conformance.plugin"]
+pytest_plugins = ["conformance.plugin"]

@@ -25,7 +25,7 @@ def cases_dir() -> Path:
 
 
 def _plugin_args() -> list[str]:
-    return [] if registry.plugin_autoloaded() else ["-p", "conformance.plugin"]
+    return ["-p", "conformance.plugin"]
 
 
 def build_parser() -> argparse.ArgumentParser:

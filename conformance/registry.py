@@ -108,13 +108,3 @@ def resolve(name: str | None = None, adapter_path: str | None = None) -> Callabl
         raise AdapterNotFound(
             f"candidate {name!r} ({entries[name].origin}) is registered but broken: {exc}"
         ) from exc
-
-
-def plugin_autoloaded() -> bool:
-    """Whether pytest loads conformance.plugin by itself (the project is
-    pip-installed: `pytest11` entry point). Then nobody may register it again."""
-    import os
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        return False
-    return any(ep.value == "conformance.plugin"
-               for ep in importlib.metadata.entry_points(group="pytest11"))
