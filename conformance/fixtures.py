@@ -161,11 +161,11 @@ class RunState:
                 raise
         return self.candidate
 
-    def start_instance(self, app_id: str) -> Instance:
+    def start_instance(self, app_id: str, env: Mapping[str, str] | None = None) -> Instance:
         candidate = self.get_candidate()
         spec = candidate.adapter.instance(app_id)
         instance = Instance.start(spec, app_id, self.get_world(),
-                                  base_env=candidate.context.env,
+                                  base_env={**candidate.context.env, **(env or {})},
                                   workdir=self.workdir / "instances")
         if self.call_timeout:
             instance.call_timeout = self.call_timeout
@@ -470,8 +470,10 @@ class Instances:
         self._state = state
         self._started: list[Instance] = []
 
-    def start(self, app_id: str = APP_A) -> Instance:
-        instance = self._run.start_instance(app_id)
+    def start(self, app_id: str = APP_A, env: Mapping[str, str] | None = None) -> Instance:
+        """A fresh instance of `app_id`; `env` is added to its environment at
+        boot, as app.yaml's env_variables are (the adapter's own env wins)."""
+        instance = self._run.start_instance(app_id, env)
         self._started.append(instance)
         self._state.instances.append(instance)
         return instance
