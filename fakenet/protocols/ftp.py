@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fakenet.protocols.accounts import authenticate
-from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce
+from fakenet.protocols.lines import CommandLineServer, LineBuffer
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Binding, World
 
@@ -66,7 +66,7 @@ def listing(names_only: bool) -> bytes:
     )
 
 
-class FtpControl:
+class FtpControl(CommandLineServer):
     """One FTP control session."""
 
     def __init__(self, world: World, binding: Binding) -> None:
@@ -83,26 +83,8 @@ class FtpControl:
     def connection_made(self) -> list[FtpAction]:
         return [reply(220, "fakenet FTP service ready")]
 
-    def data_received(self, data: bytes) -> list[FtpAction]:
-        if self.closed:
-            return []
-        self.lines.feed(data)
-        actions: list[FtpAction] = []
-        while not self.closed and (line := self.lines.next_line()) is not None:
-            if line is TOO_LONG:
-                actions.append(reply(500, "line too long"))
-                continue
-            assert isinstance(line, bytes)
-            actions += self.command(line)
-        return coalesce(actions)
-
-    def eof_received(self) -> list[FtpAction]:
-        if self.closed:
-            return []
-        self.closed = True
-        if self.lines.pending:
-            return [reply(500, "connection closed in the middle of a command"), Close()]
-        return [Close()]
+    def error_reply(self, text: str) -> Send:
+        return reply(500, text)
 
     # ---- inputs from the I/O layer ------------------------------------------
     def passive_opened(self, host: str, port: int) -> list[FtpAction]:

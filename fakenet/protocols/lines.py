@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from fakenet.sansio import Send
+from fakenet.sansio import Close, Send
 
 
 class Framing(enum.Enum):
@@ -109,3 +109,41 @@ def coalesce(actions: list[Any]) -> list[Any]:
         else:
             out.append(action)
     return out
+
+
+class CommandLineServer:
+    """The server side of a protocol with one command per line (POP3, NNTP,
+    FTP control): the read loop, the over-long line and the command cut off by
+    EOF are handled here once. Subclasses set `lines` and `closed` and give
+    `command` and `error_reply`."""
+
+    lines: LineBuffer
+    closed: bool
+
+    def command(self, line: bytes) -> list[Any]:
+        raise NotImplementedError
+
+    def error_reply(self, text: str) -> Send:
+        """The protocol's reply to a line it cannot take."""
+        raise NotImplementedError
+
+    def data_received(self, data: bytes) -> list[Any]:
+        if self.closed:
+            return []
+        self.lines.feed(data)
+        actions: list[Any] = []
+        while not self.closed and (line := self.lines.next_line()) is not None:
+            if line is TOO_LONG:
+                actions.append(self.error_reply("line too long"))
+                continue
+            assert isinstance(line, bytes)
+            actions += self.command(line)
+        return coalesce(actions)
+
+    def eof_received(self) -> list[Any]:
+        if self.closed:
+            return []
+        self.closed = True
+        if self.lines.pending:
+            return [self.error_reply("connection closed in the middle of a command"), Close()]
+        return [Close()]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce, dot_stuff
+from fakenet.protocols.lines import CommandLineServer, LineBuffer, dot_stuff
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Article, Binding, World
 
@@ -29,7 +29,7 @@ def wire(article: Article) -> bytes:
     return article.text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
 
 
-class NntpServer:
+class NntpServer(CommandLineServer):
     """One NNTP session."""
 
     def __init__(self, world: World, binding: Binding) -> None:
@@ -43,26 +43,8 @@ class NntpServer:
     def connection_made(self) -> list[Action]:
         return [reply(201, "fakenet NNTP service ready, posting prohibited")]
 
-    def data_received(self, data: bytes) -> list[Action]:
-        if self.closed:
-            return []
-        self.lines.feed(data)
-        actions: list[Action] = []
-        while not self.closed and (line := self.lines.next_line()) is not None:
-            if line is TOO_LONG:
-                actions.append(reply(501, "line too long"))
-                continue
-            assert isinstance(line, bytes)
-            actions += self.command(line)
-        return coalesce(actions)
-
-    def eof_received(self) -> list[Action]:
-        if self.closed:
-            return []
-        self.closed = True
-        if self.lines.pending:
-            return [reply(501, "connection closed in the middle of a command"), Close()]
-        return [Close()]
+    def error_reply(self, text: str) -> Send:
+        return reply(501, text)
 
     def groups(self) -> dict[str, list[Article]]:
         found: dict[str, list[Article]] = {}

@@ -10,7 +10,7 @@ dot-stuffed block; any input, however malformed, gets an -ERR line.
 from __future__ import annotations
 
 from fakenet.protocols.accounts import authenticate
-from fakenet.protocols.lines import TOO_LONG, LineBuffer, coalesce, dot_stuff
+from fakenet.protocols.lines import CommandLineServer, LineBuffer, dot_stuff
 from fakenet.sansio import Action, Close, Note, Send
 from fakenet.world import Binding, Message, World
 
@@ -27,7 +27,7 @@ def err(text: str) -> Send:
     return Send(b"-ERR " + text.encode() + b"\r\n")
 
 
-class Pop3Server:
+class Pop3Server(CommandLineServer):
     """One POP3 session."""
 
     def __init__(self, world: World, binding: Binding) -> None:
@@ -42,26 +42,8 @@ class Pop3Server:
     def connection_made(self) -> list[Action]:
         return [ok("fakenet POP3 server ready")]
 
-    def data_received(self, data: bytes) -> list[Action]:
-        if self.closed:
-            return []
-        self.lines.feed(data)
-        actions: list[Action] = []
-        while not self.closed and (line := self.lines.next_line()) is not None:
-            if line is TOO_LONG:
-                actions.append(err("line too long"))
-                continue
-            assert isinstance(line, bytes)
-            actions += self.command(line)
-        return coalesce(actions)
-
-    def eof_received(self) -> list[Action]:
-        if self.closed:
-            return []
-        self.closed = True
-        if self.lines.pending:
-            return [err("connection closed in the middle of a command"), Close()]
-        return [Close()]
+    def error_reply(self, text: str) -> Send:
+        return err(text)
 
     def command(self, line: bytes) -> list[Action]:
         verb, _, rest = line.decode("latin-1").strip().partition(" ")
