@@ -198,6 +198,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                                   items: list[pytest.Item]) -> None:
     # every case id before any selection: tells "not run this time" from "removed"
     config.stash[KNOWN_IDS] = [case_id(i) for i in items if i.get_closest_marker("clause")]
+    if hasattr(config, "workeroutput"):  # an xdist worker: send them to the controller
+        config.workeroutput["conformance_known_ids"] = config.stash[KNOWN_IDS]
     wanted = [w.strip() for option in config.getoption("clause") for w in option.split(",")
               if w.strip()]
     if wanted:
@@ -435,6 +437,15 @@ def case_id(item: pytest.Item) -> str:
 # ---------------------------------------------------------------------------
 # Gathering results (on the xdist controller, or the only process)
 # ---------------------------------------------------------------------------
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: the case ids a worker collected (all workers
+    collect the same catalogue, so the first one that reports is enough)."""
+    ids = getattr(node, "workeroutput", {}).get("conformance_known_ids")
+    if ids and KNOWN_IDS not in node.config.stash:
+        node.config.stash[KNOWN_IDS] = list(ids)
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Fail fast (exit 2) on an unusable --baseline, before any case runs."""

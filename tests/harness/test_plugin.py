@@ -306,3 +306,28 @@ def test_candidate_that_cannot_start_errors_every_case_with_its_stderr(tmp_path)
     assert "exploded on purpose" in results["test_should_fail"].reason
     assert results["test_may_fail"].outcome is Outcome.INFORMATIONAL   # needs no instance
     assert proc.returncode == 1
+
+
+SMALL = '''
+import pytest
+
+@pytest.mark.clause("API-5", "SHOULD")
+def test_one():
+    pass
+
+@pytest.mark.clause("API-5", "SHOULD")
+def test_two():
+    pass
+'''
+
+
+def test_partial_xdist_run_against_a_baseline_says_not_run_not_removed(tmp_path):
+    """Under xdist the controller collects nothing itself: the workers' case ids
+    must reach the baseline comparison, or a -k run would report "removed"."""
+    baseline = tmp_path / "baseline.json"
+    proc, _ = run_pytest(tmp_path, SMALL, "--baseline", str(baseline), "--update-baseline")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    proc, _ = run_pytest(tmp_path, SMALL, "--baseline", str(baseline), "-n", "2", "-k", "one")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = proc.stdout + proc.stderr
+    assert "0 removed" in summary and "1 not run" in summary, summary[-2000:]
