@@ -45,7 +45,6 @@ def bench_instances(run: RunState, adapter_name: str, rounds: int) -> None:
 
 
 def bench_trivial_case(run: RunState, adapter_name: str, rounds: int) -> None:
-    world = run.get_world()
     inst = run.checkout("app-a")
     socket = inst.module("socket")
     raw, case = [], []
@@ -58,15 +57,14 @@ def bench_trivial_case(run: RunState, adapter_name: str, rounds: int) -> None:
         raw.append(time.perf_counter() - began)
     for _ in range(rounds):
         began = time.perf_counter()
-        world.events(run.last_seq)                 # plugin: settle before the mark
-        mark = world.mark()
+        mark = run.begin_case()                    # as the plugin: settle, then mark
+        assert mark is not None
         socket = inst.module("socket")
         s = socket.call("create_connection", ECHO, 5)
         s.call("sendall", b"ping")
         assert s.call("recv", 4) == b"ping"
         s.call("close")
-        found = world.events(mark)                 # plugin: evidence after the case
-        run.last_seq = max([mark, *(e.seq for e in found)])
+        run.case_events(mark)                      # as the plugin: evidence after the case
         inst.reset()                               # pooled instance, reset for the next case
         case.append(time.perf_counter() - began)
     run.checkin(inst)

@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 SINK = ("1.1.1.1", 5001)
 CHUNK = 256 * 1024
 
 
 def policy_rate(seconds: float = 1.0) -> float:
-    sys.path.insert(0, str(ROOT))
     from sandbox.addresses import Address
     from sandbox.policy import Policy
     from sandbox.ranges import load_google
@@ -104,21 +104,31 @@ def connect_latency(mod, n: int) -> float:
     return statistics.median(times)
 
 
-def inner_main(mib: int, connects: int) -> None:
+def network_namespace() -> str:
+    return os.readlink("/proc/self/ns/net")
+
+
+def inner_main(mib: int, connects: int, tmp: str, outside: str | None) -> None:
     import socket as native
 
+    # Every connect below goes to 1.1.1.1, which is local only inside the world.
+    if outside is None or network_namespace() == outside:
+        raise SystemExit("error: --inner runs only inside the world that this script starts "
+                         "(run it without --inner)")
     sink = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE)
     assert sink.stdout is not None
-    sink.stdout.readline()
-    tmp = tempfile.mkdtemp(prefix="sbx-bench-")
+    if sink.stdout.readline().strip() != b"ready":
+        sink.kill()
+        raise SystemExit(f"error: the sink could not listen on {SINK[0]}:{SINK[1]}")
     path = os.path.join(tmp, "svc.sock")
     service = subprocess.Popen([sys.executable, "-m", "sandbox.service", "--socket", path],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
     assert service.stdout is not None
-    service.stdout.readline()
+    if not service.stdout.readline():
+        sink.kill()
+        raise SystemExit("error: the sandbox service did not start")
     os.environ["SANDBOX_SERVICE"] = path
     os.environ["CONFORMANCE_APP_ID"] = "bench"
-    sys.path.insert(0, str(ROOT))
     import sandbox.app.socket as sandboxed
 
     try:
@@ -146,22 +156,24 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=64)
     parser.add_argument("--connects", type=int, default=300)
     parser.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--outside-netns", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
         sink_main()
         return 0
     if args.inner:
-        inner_main(args.mib, args.connects)
+        with tempfile.TemporaryDirectory(prefix="sbx-bench-") as tmp:
+            inner_main(args.mib, args.connects, tmp, args.outside_netns)
         return 0
-    sys.path.insert(0, str(ROOT))
     from fakenet import NamespaceUnavailable, WorldHandle
 
     rate = policy_rate()
     try:
         with WorldHandle.start() as world:
             argv = world.enter([sys.executable, __file__, "--inner", "--mib", str(args.mib),
-                                "--connects", str(args.connects)])
+                                "--connects", str(args.connects),
+                                "--outside-netns", network_namespace()])
             out = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, timeout=600)
     except NamespaceUnavailable as exc:
         print(f"error: no namespace for the world: {exc}", file=sys.stderr)

@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fakenet import WorldError, WorldHandle  # noqa: E402
+from fakenet import NamespaceUnavailable, WorldError, WorldHandle  # noqa: E402
 from fakenet.handle import processes_in_namespace  # noqa: E402
 from fakenet.runtime import missing_starters  # noqa: E402
 from fakenet.services import STARTERS  # noqa: E402
@@ -71,7 +71,7 @@ def main() -> int:
         started = time.perf_counter()
         try:
             world = WorldHandle.start(world_file)
-        except WorldError as exc:
+        except (NamespaceUnavailable, WorldError) as exc:
             print(f"run {run}: world failed to start: {exc}")
             return 1
         up = time.perf_counter() - started

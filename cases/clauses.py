@@ -37,15 +37,6 @@ class Clause:
     requirements: Mapping[Level, str]
     note: str = ""
 
-    @property
-    def family(self) -> str:
-        return self.id.split("-", 1)[0]
-
-    @property
-    def requirement(self) -> str:
-        """All levels' requirements as one line, e.g. 'MUST: ...; SHOULD: ...'."""
-        return "; ".join(f"{level.value}: {self.requirements[level]}" for level in self.levels)
-
     def ref(self, level: Level | str) -> ClauseRef:
         """The reference a case at `level` carries; ValueError for a level the clause lacks."""
         wanted = _as_level(level, self.id)

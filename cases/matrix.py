@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import tomllib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -99,13 +100,13 @@ class MatrixCase:
 def _in_world(world: World, address: str) -> bool:
     if any(address in h.addresses for h in world.hosts):
         return True
+    if address in world.watched.broadcast:
+        return True
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
     nets = (*world.watched.ipv4, *world.watched.ipv6, *world.watched.multicast)
-    if address in world.watched.broadcast:
-        return True
     return any(ip.version == n.version and ip in n for n in nets)
 
 
@@ -196,6 +197,8 @@ def expand_row(
     if mode == "mixed" and target not in {m.name for m in world.mixed}:
         raise MatrixDataError(f"{where}: {target!r} is not a mixed-answer name of the world")
     hint = row.get("hint", "")
+    if not isinstance(hint, str):
+        raise MatrixDataError(f"{where}: hint must be a host name string")
     if mode == "hint" and not hint:
         raise MatrixDataError(f"{where}: mode 'hint' needs a hint name")
     watch_given = _strings(row.get("watch"), where, "watch")
@@ -239,7 +242,7 @@ def expand_row(
                             host=host.id, family=family, address=address,
                             target=target if target is not None else address,
                             proto=proto, port=port, mode=mode, watch=tuple(watch),
-                            scope_id=scope_id, hint=str(hint), note=str(row.get("note", "")),
+                            scope_id=scope_id, hint=hint, note=str(row.get("note", "")),
                             source=where,
                         ))
     if not cases:
@@ -273,8 +276,7 @@ def load_matrix(
             cases.extend(expand_row(row, where, world, clauses))
         except MatrixDataError as exc:
             raise MatrixDataError(f"{source}: {exc}") from None
-    ids = [c.id for c in cases]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    dupes = sorted(i for i, n in Counter(c.id for c in cases).items() if n > 1)
     if dupes:
         raise MatrixDataError(f"{source}: duplicate cases {dupes[:5]}")
     return cases
@@ -284,11 +286,6 @@ def load_matrix(
 def matrix(name: str) -> tuple[MatrixCase, ...]:
     """The cases of cases/matrices/<name>.toml (cached: loaded once per process)."""
     return tuple(load_matrix(MATRIX_DIR / f"{name}.toml"))
-
-
-def select(cases: Iterable[MatrixCase], **want: str) -> list[MatrixCase]:
-    """The cases whose fields equal every keyword given, e.g. select(cs, proto="udp")."""
-    return [c for c in cases if all(getattr(c, k) == v for k, v in want.items())]
 
 
 def params(cases: Iterable[MatrixCase]) -> list:

@@ -32,11 +32,6 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def record(request: Any, verdict: Any, entry: dict[str, Any]) -> None:
-    """Attach one evidence entry to the case's result."""
-    verdict.evidence(entry)
-
-
 @dataclass
 class Aim:
     """What happened when a case aimed at its destination."""
@@ -48,11 +43,6 @@ class Aim:
     def note(self, what: str, tried: Attempt) -> Attempt:
         self.steps.append(f"{what}: {tried.describe()}")
         return tried
-
-
-def constants(socket: Remote, *names: str) -> dict[str, int]:
-    """Several module constants in one go (one round trip each, but fetched once)."""
-    return {name: getattr(socket, name) for name in names}
 
 
 def family_const(socket: Remote, family: str) -> int:
@@ -68,7 +58,6 @@ def aim(instance: Any, case: MatrixCase, payload: bytes) -> Aim:
     """Aim at the case's destination; for TCP, send `payload` if the connect went through
     (so that a leak shows as bytes at the canary)."""
     socket = instance.module("socket")
-    af = family_const(socket, case.family)
     steps: list[str] = []
     if case.mode == "rebind":
         # take the name's first (allowed) answer now; the call below gets the next one
@@ -79,18 +68,17 @@ def aim(instance: Any, case: MatrixCase, payload: bytes) -> Aim:
                      + attempt(socket.call, "getaddrinfo", case.hint, case.port).describe())
     if case.proto == "tcp":
         if case.mode == "mixed":
-            result = _connect_each(instance, socket, af, case, payload)
+            result = _connect_each(socket, case, payload)
         else:
-            result = _connect_send(socket, af, case.sockaddr, payload)
+            result = _connect_send(socket, case.family, case.sockaddr, payload)
     else:
-        result = _sendto(socket, af, case, payload)
+        result = _sendto(socket, case, payload)
     result.steps[:0] = steps
     return result
 
 
-def _connect_send(socket: Remote, af: int, sockaddr: tuple, payload: bytes) -> Aim:
-    sock = socket.call("socket", af, socket.SOCK_STREAM)
-    sock.call("settimeout", TIMEOUT)
+def _connect_send(socket: Remote, fam: str, sockaddr: tuple, payload: bytes) -> Aim:
+    sock = new_socket(socket, fam, "tcp")
     result = Aim(decisive=attempt(sock.call, "connect", sockaddr), sock=sock)
     result.note(f"connect{sockaddr!r}", result.decisive)
     if result.decisive.ok:
@@ -100,10 +88,10 @@ def _connect_send(socket: Remote, af: int, sockaddr: tuple, payload: bytes) -> A
     return result
 
 
-def _connect_each(instance: Any, socket: Remote, af: int, case: MatrixCase,
-                  payload: bytes) -> Aim:
+def _connect_each(socket: Remote, case: MatrixCase, payload: bytes) -> Aim:
     """create_connection's loop, restricted to the row's family: try each answer in order."""
-    infos = attempt(socket.call, "getaddrinfo", case.target, case.port, af, socket.SOCK_STREAM)
+    infos = attempt(socket.call, "getaddrinfo", case.target, case.port,
+                    family_const(socket, case.family), socket.SOCK_STREAM)
     result = Aim(decisive=infos)
     result.note(f"getaddrinfo({case.target!r}, {case.port})", infos)
     if infos.raised:
@@ -111,7 +99,7 @@ def _connect_each(instance: Any, socket: Remote, af: int, case: MatrixCase,
     last: Attempt = infos
     for info in infos.value:
         sockaddr = tuple(info[4])
-        step = _connect_send(socket, af, sockaddr, payload)
+        step = _connect_send(socket, case.family, sockaddr, payload)
         result.steps.extend(step.steps)
         last = step.decisive
         if last.ok:
@@ -122,15 +110,15 @@ def _connect_each(instance: Any, socket: Remote, af: int, case: MatrixCase,
     return result
 
 
-def _sendto(socket: Remote, af: int, case: MatrixCase, payload: bytes) -> Aim:
-    sock = socket.call("socket", af, socket.SOCK_DGRAM)
-    sock.call("settimeout", TIMEOUT)
+def _sendto(socket: Remote, case: MatrixCase, payload: bytes) -> Aim:
+    sock = new_socket(socket, case.family, "udp")
     result = Aim(decisive=Attempt(ok=True), sock=sock)
     if case.host in ("broadcast", "multicast") or case.target == "<broadcast>":
         # an unrestricted candidate must really send, or the case could not fail
         result.note("setsockopt(SO_BROADCAST, 1)",
                     attempt(sock.call, "setsockopt", socket.SOL_SOCKET, socket.SO_BROADCAST, 1))
-    # mode "mixed": sendto resolves the name itself and takes its first (blocked) answer
+    # mode "mixed": sendto resolves the name itself and takes its first answer, in the
+    # resolver's order (glibc sorts per RFC 6724 and may put the allowed answer first)
     result.decisive = result.note(f"sendto({case.sockaddr!r})",
                                   attempt(sock.call, "sendto", payload, case.sockaddr))
     return result
@@ -154,7 +142,7 @@ def _describe(events: list[Any]) -> str:
     return f"{len(events)} journal event(s): {shown}" if events else "no journal event"
 
 
-def check_blocked(request: Any, instance: Any, verdict: Any, case: MatrixCase) -> None:
+def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
     """Both halves of "blocked", with the matrix cell recorded first."""
     payload = case.payload()
     result = aim(instance, case, payload)
@@ -165,8 +153,8 @@ def check_blocked(request: Any, instance: Any, verdict: Any, case: MatrixCase) -
     observed = "allowed" if hits else ("blocked" if raised else "error")
     if case.mode in ("rebind", "mixed") and not hits:
         observed = "blocked"   # the blocked answer was never reached: that is the clause
-    record(request, verdict, case.matrix_evidence(observed))
-    record(request, verdict, {"steps": result.steps})
+    verdict.evidence(case.matrix_evidence(observed))
+    verdict.evidence({"steps": result.steps})
     story = "; ".join(result.steps) + "; " + _describe(hits)
     if case.mode in ("rebind", "mixed"):
         verdict.check(not hits, name="blocked-answer-not-reached",
@@ -183,16 +171,12 @@ def check_blocked(request: Any, instance: Any, verdict: Any, case: MatrixCase) -
                   observed=story)
 
 
-def check_allowed(request: Any, instance: Any, verdict: Any, world: World,
-                  case: MatrixCase) -> None:
+def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -> None:
     """The call succeeds, the bytes arrive intact, and the reply comes back."""
     payload = case.payload()
     socket = instance.module("socket")
-    af = family_const(socket, case.family)
     service = service_at(world, case.host, case.proto, case.port)
-    proto_sock = socket.SOCK_STREAM if case.proto == "tcp" else socket.SOCK_DGRAM
-    sock = socket.call("socket", af, proto_sock)
-    sock.call("settimeout", TIMEOUT)
+    sock = new_socket(socket, case.family, case.proto)
     steps: list[str] = []
     if case.proto == "tcp":
         opened = attempt(sock.call, "connect", case.sockaddr)
@@ -213,8 +197,8 @@ def check_allowed(request: Any, instance: Any, verdict: Any, world: World,
         observed = "blocked"
     else:
         observed = "error"
-    record(request, verdict, case.matrix_evidence(observed))
-    record(request, verdict, {"steps": steps})
+    verdict.evidence(case.matrix_evidence(observed))
+    verdict.evidence({"steps": steps})
     verdict.check(opened.ok and exchange is not None and exchange.ok, name="succeeded",
                   expected="the connect and the exchange succeed", observed="; ".join(steps))
     assert isinstance(reply, Reply)
@@ -419,14 +403,12 @@ PROBES: dict[tuple[str, str | None], Callable[..., Reply]] = {
 }
 
 
-def run_matrix_case(request: Any, instance: Any, verdict: Any, world: Any,
-                    case: MatrixCase) -> None:
+def run_matrix_case(instance: Any, verdict: Any, world: Any, case: MatrixCase) -> None:
     """The whole of one matrix case: aim, observe, record, judge."""
-    data = getattr(world, "data", world)
     if case.expected == "blocked":
-        check_blocked(request, instance, verdict, case)
+        check_blocked(instance, verdict, case)
     else:
-        check_allowed(request, instance, verdict, data, case)
+        check_allowed(instance, verdict, getattr(world, "data", world), case)
 
 
 # ---------------------------------------------------------------------------
@@ -461,22 +443,20 @@ def address_of(world: Any, host_id: str, fam: str = "ipv4") -> str:
 
 
 def new_socket(socket: Remote, fam: str = "ipv4", proto: str = "tcp") -> Remote:
-    sock = socket.call("socket", socket.AF_INET if fam == "ipv4" else socket.AF_INET6,
+    """A TCP or UDP socket of family `fam` ("ipv4" | "ipv6"), with the cases' timeout."""
+    sock = socket.call("socket", family_const(socket, fam),
                        socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     sock.call("settimeout", TIMEOUT)
     return sock
 
 
-def check_nothing_at(verdict: Any, tried: Attempt, address: str, port: int, proto: str,
-                     *, socket_error: bool = True) -> None:
-    """The blocked verdict for one destination (both halves, one check)."""
-    hits = verdict.events(address=address, port=port, proto=proto)
-    error = tried.error
-    raised_ok = tried.raised and (not socket_error or (error is not None and error.is_socket_error))
-    verdict.check(raised_ok and not hits, name="blocked",
-                  expected=("the call raises" + (" socket.error" if socket_error else "")
-                            + f" and nothing reaches {address}:{port}/{proto}"),
-                  observed=f"{tried.describe()}; {_describe(hits)}")
+def blocked_with_socket_error(verdict: Any, tried: Attempt, address: str, port: int,
+                              proto: str) -> None:
+    """The blocked verdict for one destination (the call raised and nothing reached it,
+    refused by `verdict.blocked` where the world could not have seen a leak), and the
+    error is the socket error."""
+    verdict.blocked(tried, address=address, port=port, proto=proto)
+    verdict.raised(tried, socket_error=True)
 
 
 def text(value: Any) -> str:

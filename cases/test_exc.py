@@ -12,5 +12,5 @@ CASES = family("exc", clause_prefix="EXC-")
 
 
 @pytest.mark.parametrize("case", params(CASES))
-def test_exception(case, request, instance, verdict, world):
-    run_matrix_case(request, instance, verdict, world, case)
+def test_exception(case, instance, verdict, world):
+    run_matrix_case(instance, verdict, world, case)

@@ -12,5 +12,5 @@ CASES = family("ports", clause_prefix="GCE-")
 
 
 @pytest.mark.parametrize("case", params(CASES))
-def test_compute_engine(case, request, instance, verdict, world):
-    run_matrix_case(request, instance, verdict, world, case)
+def test_compute_engine(case, instance, verdict, world):
+    run_matrix_case(instance, verdict, world, case)

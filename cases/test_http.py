@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.probes import check_nothing_at
+from cases.probes import blocked_with_socket_error
 from conformance.remote import attempt
 
 HOST = "www.mailhostingcompany.net"
@@ -39,30 +39,26 @@ def _get(inst, host: str, path: str, timeout: float = 10, tls: bool = False):
     return status, body
 
 
+def _fetch_page(instances, verdict, value: str | None, path: str, tls: bool) -> list[str]:
+    """GET `path` from HOST in an instance booted with `value`; check the page came
+    back, and return the User-Agents the web server saw for that path."""
+    status, body = _get(_instance(instances, value), HOST, path, tls=tls)
+    verdict.check(status == 200 and body.startswith(b"hello"), name="response",
+                  expected="200 and the page", observed=f"{status} {body[:40]!r}")
+    return _user_agents(verdict, path)
+
+
 def _user_agents(verdict, path: str) -> list[str]:
-    found = []
-    for event in verdict.events(kind="http-request"):
-        detail = dict(event.detail)
-        if detail.get("target") != path:
-            continue
-        headers = detail.get("headers", {})
-        if isinstance(headers, dict):
-            agent = next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
-        else:
-            agent = next((v for k, v in headers if str(k).lower() == "user-agent"), "")
-        found.append(str(agent or detail.get("user_agent", "")))
-    return found
+    """The User-Agent of every request for `path` the web server journalled ("" if none)."""
+    return [str(e.detail.get("user_agent") or "") for e in verdict.events(kind="http-request")
+            if e.detail.get("target") == path]
 
 
 @pytest.mark.clause("HTTP-1", "MUST")
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_unset_goes_through_urlfetch(tls, instances, verdict):
-    inst = _instance(instances, UNSET)
     path = f"/?case=http-1-{'https' if tls else 'http'}"
-    status, body = _get(inst, HOST, path, tls=tls)
-    agents = _user_agents(verdict, path)
-    verdict.check(status == 200 and body.startswith(b"hello"), name="response",
-                  expected="200 and the page", observed=f"{status} {body[:40]!r}")
+    agents = _fetch_page(instances, verdict, UNSET, path, tls)
     verdict.check(any(SIGNATURE in a and "app-a" in a for a in agents), name="urlfetch",
                   expected=f"the server saw a User-Agent with {SIGNATURE!r}app-a",
                   observed=f"User-Agents seen: {agents}")
@@ -73,12 +69,8 @@ def test_unset_goes_through_urlfetch(tls, instances, verdict):
                          [("", False), ("1", False), ("true", False), ("", True)],
                          ids=["empty", "one", "true", "empty-https"])
 def test_set_uses_sockets(value, tls, instances, verdict):
-    inst = _instance(instances, value)
     path = f"/?case=http-2-{value or 'empty'}-{'https' if tls else 'http'}"
-    status, body = _get(inst, HOST, path, tls=tls)
-    agents = _user_agents(verdict, path)
-    verdict.check(status == 200 and body.startswith(b"hello"), name="response",
-                  expected="200 and the page", observed=f"{status} {body[:40]!r}")
+    agents = _fetch_page(instances, verdict, value, path, tls)
     verdict.check(bool(agents) and not any(SIGNATURE in a for a in agents), name="sockets",
                   expected="the server saw the request without the urlfetch signature",
                   observed=f"User-Agents seen: {agents}")
@@ -90,4 +82,4 @@ def test_set_applies_socket_restrictions(host, instances, verdict, world):
     inst = _instance(instances, "")
     address = world.data.host(host).address("ipv4")
     tried = attempt(_get, inst, address, "/?case=http-2-blocked", 3)
-    check_nothing_at(verdict, tried, address, 80, "tcp")
+    blocked_with_socket_error(verdict, tried, address, 80, "tcp")

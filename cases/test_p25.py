@@ -7,18 +7,18 @@ import pytest
 
 from cases.matrix import family, params
 from cases.probes import run_matrix_case
-from cases.test_lib import submit_and_check
+from cases.test_lib import PUBLIC_USER, submit_and_check
 
 CASES = family("ports", clause_prefix="P25-")
 
 
 @pytest.mark.parametrize("case", params(CASES))
-def test_port_25(case, request, instance, verdict, world):
-    run_matrix_case(request, instance, verdict, world, case)
+def test_port_25(case, instance, verdict, world):
+    run_matrix_case(instance, verdict, world, case)
 
 
 @pytest.mark.clause("P25-2", "MUST")
 def test_smtplib_submission_587_to_public_host(instance, verdict, world):
     """The host whose port 25 is blocked takes an authenticated submission on 587."""
     submit_and_check(instance, verdict, world, host="smtp.mailhostingcompany.net", port=587,
-                     user="alice@mailhostingcompany.net", implicit_tls=False)
+                     user=PUBLIC_USER, implicit_tls=False)

@@ -58,9 +58,8 @@ def _run_bootstrap():
     if not spec:
         return
     module_name, _, func_name = spec.partition(":")
-    module = __import__(module_name)
-    module = sys.modules[module_name]
-    func = module
+    __import__(module_name)
+    func = sys.modules[module_name]   # the module itself, not its top package
     for part in (func_name or "bootstrap").split("."):
         func = getattr(func, part)
     func()

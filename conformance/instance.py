@@ -10,6 +10,7 @@ and the instance is dead from then on; the run itself goes on.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import itertools
 import os
@@ -39,7 +40,7 @@ AGENT_PATH = Path(__file__).with_name("agent.py")
 DEFAULT_CALL_TIMEOUT = 30.0     # seconds; cases that wait longer say so (`instance.timeout`)
 DEFAULT_START_TIMEOUT = 15.0
 STDERR_TAIL = 4000              # characters of stderr kept as evidence
-TRANSCRIPT_LIMIT = 200          # ops remembered per case, for evidence
+TRANSCRIPT_LIMIT = 50           # the case's last ops, remembered as evidence
 
 _counter = itertools.count(1)
 
@@ -69,7 +70,7 @@ class Instance:
         self.stderr_path = stderr_path
         self.call_timeout = call_timeout
         self.hello: Hello | None = None
-        self.transcript: list[str] = []
+        self.transcript: collections.deque[str] = collections.deque(maxlen=TRANSCRIPT_LIMIT)
         self._ids = itertools.count(1)
         self._lines = LineBuffer()
         self._pending: list[bytes] = []
@@ -218,8 +219,8 @@ class Instance:
             raise CandidateError(f"instance of {self.app_id!r} is not running ({self._dead})",
                                  self.stderr_tail())
         request_id = next(self._ids)
-        what = f"{op} {fields.get('target') or fields.get('module') or ''}" \
-               f"{'.' + str(fields['name']) if fields.get('name') else ''}"
+        what = (f"{op} {fields.get('target') or fields.get('module') or ''}"
+                f"{'.' + str(fields['name']) if fields.get('name') else ''}").strip()
         self._write(encode_request(request_id, op, **fields))
         line = self._read_line(self.call_timeout, what)
         try:
@@ -229,16 +230,14 @@ class Instance:
         if reply.id != request_id:
             self._die(f"instance of {self.app_id!r} answered request {reply.id}, "
                       f"expected {request_id}")
-        if len(self.transcript) < TRANSCRIPT_LIMIT:
-            error = reply.error.describe() if reply.error else ""
-            outcome = "ok" if reply.ok else f"raised {error}"
-            self.transcript.append(f"{what.strip()} -> {outcome}")
-        if not reply.ok:
-            assert reply.error is not None
-            if reply.error.origin == "agent":
-                raise ProtocolError(f"the agent refused {what.strip()}: {reply.error.message}")
-            raise RemoteError(reply.error, op)
-        return decode_value(reply.value, self._make_remote)
+        if reply.ok:
+            self.transcript.append(f"{what} -> ok")
+            return decode_value(reply.value, self._make_remote)
+        assert reply.error is not None
+        self.transcript.append(f"{what} -> raised {reply.error.describe()}")
+        if reply.error.origin == "agent":
+            raise ProtocolError(f"the agent refused {what}: {reply.error.message}")
+        raise RemoteError(reply.error, op)
 
     def _make_remote(self, ref: Ref) -> Remote:
         return Remote(self, ref)

@@ -5,15 +5,15 @@ A case is any test marked `@pytest.mark.clause(ID, LEVEL)`. This plugin
   clause id, level and requirement sentence to the item (JUnit properties);
 - selects by `--clause DST` / `--clause DST-1`;
 - takes a journal mark before each case and collects the case's events after;
-- maps what happened to one `CaseResult` through `conformance.model.judge`:
+- maps what happened to one `CaseResult` (`conformance.outcomes`):
   AssertionError or an escaped RemoteError -> violation at the case's level,
   `Unsupported` (or pytest.skip) -> UNSUPPORTED, anything else
   (CandidateError, EvidenceUnavailable, a broken case) -> ERROR;
 - tells pytest: NON-STRICT and INFORMATIONAL pass unless --strict,
   UNSUPPORTED is skipped with its reason, FAIL and ERROR fail;
 - carries each CaseResult on the teardown report (so xdist brings it to the
-  controller) and, at the end, hands all of them to
-  `conformance.reporting.finish_run`, whose answer is the exit code.
+  controller) and, at the end (also when the run stopped early), hands all
+  of them to `conformance.reporting.finish_run`, whose answer is the exit code.
 
 Tests without a clause marker are left alone.
 """
@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import importlib
 import importlib.metadata
-import json
 import os
 import platform
 import time
@@ -35,11 +34,10 @@ from typing import Any
 
 import pytest
 
-from conformance import registry
-from conformance.adapter import Adapter, Unsupported
+from conformance import registry, reporting
+from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
-    CaseState,
-    EvidenceUnavailable,
+    RUN_STATE,
     RunState,
     candidate,
     case_state,
@@ -50,25 +48,26 @@ from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     verdict,
     world,
 )
-from conformance.instance import CandidateError
-from conformance.model import CaseResult, ClauseRef, Level, Outcome, RunInfo, judge
-from conformance.protocol import ProtocolError
-from conformance.remote import RemoteError
+from conformance.model import CaseResult, ClauseRef, Level, RunInfo, judge
+from conformance.outcomes import (
+    UNSUPPORTED,
+    VIOLATION,
+    ClauseProblem,
+    Phase,
+    build_result,
+    classify,
+)
+from conformance.reporting.tally import Tally, is_failing
 
-RUN_STATE = pytest.StashKey[RunState]()
-CASE_STATE = pytest.StashKey[CaseState]()
 CLAUSE_REF = pytest.StashKey[ClauseRef]()
 CLAUSE_PROBLEM = pytest.StashKey[str]()
-PHASES = pytest.StashKey[dict[str, tuple[str, str]]]()
+PHASES = pytest.StashKey[dict[str, Phase]]()
 EVENTS = pytest.StashKey[list[dict[str, Any]]]()
 RESULTS = pytest.StashKey[list[CaseResult]]()
 STARTED = pytest.StashKey[float]()
 KNOWN_IDS = pytest.StashKey[list[str]]()
 TRANSCRIPTS = pytest.StashKey[list[dict[str, Any]]]()
 OTHER_FAILURES = pytest.StashKey[list[str]]()
-
-MAX_EVENTS = 50
-VIOLATION, UNSUPPORTED, ERROR = "violation", "unsupported", "error"
 
 
 # ---------------------------------------------------------------------------
@@ -289,57 +288,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         raise ClauseProblem(problem)
 
 
-class ClauseProblem(Exception):
-    """The case names a clause or level the catalogue does not have."""
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if not is_case(item):
         return (yield)
     state = case_state(item)
     run = item.config.stash[RUN_STATE]
-    if run.world is not None:
-        # Settle first: what the previous case's teardown caused (a pooled
-        # instance closing its sockets) must land before this case's mark.
-        run.world.events(run.last_seq)
-        state.mark = run.world.mark()
+    state.mark = run.begin_case()
     try:
         return (yield)
     finally:
         item.stash[TRANSCRIPTS] = [
             {"instance": inst.app_id, "python": inst.hello.python if inst.hello else "?",
-             "calls": list(inst.transcript[-50:])} for inst in state.instances]
-        if run.world is not None and state.mark is not None:
+             "calls": list(inst.transcript)} for inst in state.instances]
+        if state.mark is not None:
             try:
-                found = run.world.events(state.mark)
-                events = [e.to_json() for e in found]
-                run.last_seq = max([state.mark, *(e.seq for e in found)])
+                events = [e.to_json() for e in run.case_events(state.mark)]
             except Exception as exc:   # evidence lost, say so
                 events = [{"error": f"could not read the journal: {exc}"}]
             item.stash[EVENTS] = events
-
-
-def classify(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
-    """(kind, message) for an exception that ended a phase."""
-    exc = excinfo.value
-    if isinstance(exc, Unsupported):
-        return UNSUPPORTED, str(exc) or type(exc).__name__
-    if excinfo.errisinstance(pytest.skip.Exception):
-        return UNSUPPORTED, f"skipped: {getattr(exc, 'msg', str(exc))}"
-    if isinstance(exc, AssertionError):
-        return VIOLATION, _first_lines(str(exc)) or "assertion failed"
-    if isinstance(exc, RemoteError):
-        return VIOLATION, f"the candidate raised {exc.describe()}"
-    if isinstance(exc, CandidateError):
-        return ERROR, str(exc)
-    if isinstance(exc, EvidenceUnavailable | ClauseProblem | ProtocolError):
-        return ERROR, str(exc)
-    return ERROR, f"{type(exc).__name__}: {_first_lines(str(exc))}"
-
-
-def _first_lines(text: str, limit: int = 2000) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
 
 
 @pytest.hookimpl(wrapper=True)
@@ -355,7 +322,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         phases[call.when] = (kind, message)
         _adjust(report, item, ref, kind, message, strict_mode(item.config))
     if call.when == "teardown":
-        result = build_result(item, ref, phases)
+        result = build_result(case_id(item), ref, phases, case_state(item),
+                              item.stash.get(EVENTS, []), item.stash.get(TRANSCRIPTS, []))
         report.conformance = result.to_json()  # type: ignore[attr-defined]
         report.user_properties.append(("outcome", result.outcome.value))
     return report
@@ -372,60 +340,10 @@ def _adjust(report: pytest.TestReport, item: pytest.Item, ref: ClauseRef, kind: 
         return
     if kind == VIOLATION and report.when == "call":
         outcome = judge(ref.level, False)
-        if outcome is Outcome.INFORMATIONAL or (outcome is Outcome.NON_STRICT and not strict):
+        if not is_failing(outcome, strict):   # NON-STRICT (unless --strict), INFORMATIONAL
             report.sections.append((f"conformance {outcome.value}", message))
             report.outcome = "passed"
             report.longrepr = None
-
-
-def build_result(item: pytest.Item, ref: ClauseRef,
-                 phases: dict[str, tuple[str, str]]) -> CaseResult:
-    state = case_state(item)
-    setup, call, teardown = (phases.get(w) for w in ("setup", "call", "teardown"))
-    reason = ""
-    if setup is not None:
-        kind, message = setup
-        outcome = Outcome.UNSUPPORTED if kind == UNSUPPORTED else Outcome.ERROR
-        reason = message
-    elif call is None:
-        outcome = judge(ref.level, True)
-    else:
-        kind, message = call
-        if kind == VIOLATION:
-            outcome = judge(ref.level, False)
-        else:
-            outcome = Outcome.UNSUPPORTED if kind == UNSUPPORTED else Outcome.ERROR
-        reason = message
-    if teardown is not None and outcome is Outcome.PASS:
-        outcome, reason = Outcome.ERROR, f"teardown failed: {teardown[1]}"
-
-    checks = state.checks
-    if checks:
-        expected = "; ".join(c.expected for c in checks)
-        observed = "; ".join(c.observed for c in checks)
-    else:
-        expected = ref.requirement
-        observed = reason if reason else "conformed (all assertions held)"
-    if call is not None and call[0] == VIOLATION and not any(not c.ok for c in checks):
-        observed = (observed + "; " if checks else "") + call[1]
-
-    evidence: list[dict[str, Any]] = [{"check": c.name, "ok": c.ok, "expected": c.expected,
-                                       "observed": c.observed} for c in checks]
-    evidence.extend(state.evidence)
-    events = item.stash.get(EVENTS, [])
-    evidence.extend({"journal": e} for e in events[:MAX_EVENTS])
-    if len(events) > MAX_EVENTS:
-        evidence.append({"journal_truncated": len(events) - MAX_EVENTS})
-    transcripts = item.stash.get(TRANSCRIPTS, [])
-    for index, inst in enumerate(state.instances):
-        entry: dict[str, Any] = (dict(transcripts[index]) if index < len(transcripts) else
-                                 {"instance": inst.app_id, "calls": []})
-        if outcome is Outcome.ERROR:
-            entry["stderr_tail"] = inst.stderr_tail()
-        evidence.append(entry)
-    return CaseResult(case_id=case_id(item), clause=ref, outcome=outcome, expected=expected,
-                      observed=observed, evidence=tuple(evidence), duration=0.0,
-                      reason=reason if outcome is not Outcome.PASS else "")
 
 
 def case_id(item: pytest.Item) -> str:
@@ -452,10 +370,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     baseline = config.getoption("baseline")
     if not baseline or config.getoption("update_baseline") or hasattr(config, "workerinput"):
-        return
-    try:
-        reporting = importlib.import_module("conformance.reporting")
-    except ImportError:
         return
     info = run_info(config, interrupted=False, strict=strict_mode(config))
     try:
@@ -495,15 +409,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     results = config.stash.get(RESULTS, [])
     if not results:
         return
-    counts: dict[str, int] = {}
-    for result in results:
-        counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
-    order = [o.value for o in Outcome]
-    line = ", ".join(f"{counts[o]} {o}" for o in order if o in counts)
+    line = ", ".join(f"{n} {outcome.value}" for outcome, n in Tally.of(results).counts.items()
+                     if n)
     terminalreporter.write_sep("-", f"conformance: {line}")
+    strict = strict_mode(config)
     for result in results:
-        if result.outcome in (Outcome.FAIL, Outcome.ERROR) or (
-                result.outcome is Outcome.NON_STRICT and strict_mode(config)):
+        if is_failing(result.outcome, strict):
             first = (result.reason or result.observed or "").splitlines() or [""]
             terminalreporter.write_line(
                 f"{result.outcome.value:<13} {result.clause.id:<7} {result.case_id}: "
@@ -518,17 +429,20 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         run.close()
     if hasattr(config, "workerinput"):
         return   # an xdist worker: the controller reports
+    # Ctrl-C, or -x/--maxfail (serially pytest says TESTS_FAILED, under xdist
+    # INTERRUPTED): either way cases may be missing, and the results say so.
+    stopped_early = (exitstatus == pytest.ExitCode.INTERRUPTED
+                     or bool(session.shouldfail or session.shouldstop))
     results = config.stash.get(RESULTS, [])
-    if not results:
-        return
+    if not results and not stopped_early:
+        return   # nothing ran: an empty selection is pytest's business (exit 5)
     strict = strict_mode(config)
-    info = run_info(config, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
-                    strict=strict)
     report_dir = Path(config.getoption("report")) if config.getoption("report") else None
     baseline = Path(config.getoption("baseline")) if config.getoption("baseline") else None
-    code = finish(info, results, report_dir, baseline,
-                  bool(config.getoption("update_baseline")), strict,
-                  known_ids=config.stash.get(KNOWN_IDS, None))
+    code = reporting.finish_run(
+        run_info(config, interrupted=stopped_early, strict=strict), results, report_dir,
+        baseline, bool(config.getoption("update_baseline")), strict,
+        known_ids=config.stash.get(KNOWN_IDS, None) or None)
     if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR,
                       pytest.ExitCode.USAGE_ERROR):
         return
@@ -538,64 +452,31 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     session.exitstatus = code
 
 
-def finish(info: RunInfo, results: list[CaseResult], report_dir: Path | None,
-           baseline: Path | None, update_baseline: bool, strict: bool,
-           known_ids: list[str] | None = None) -> int:
-    """Hand the run to conformance.reporting (the report writers); if that module is
-    not there, write a results JSON ourselves and apply the plain exit-code rule."""
-    try:
-        reporting = importlib.import_module("conformance.reporting")
-        finish_run = reporting.finish_run
-    except (ImportError, AttributeError):
-        finish_run = None
-    if finish_run is not None:
-        extra = {"known_ids": known_ids} if known_ids else {}
-        return int(finish_run(run=info, results=results, report_dir=report_dir,
-                              baseline=baseline, update_baseline=update_baseline,
-                              strict=strict, **extra))
-    if report_dir is not None:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / "results.json").write_text(json.dumps(
-            {"run": info.to_json(), "results": [r.to_json() for r in results]}, indent=1))
-    return exit_code(results, strict)
-
-
-def exit_code(results: list[CaseResult], strict: bool) -> int:
-    """Non-zero exactly when a FAIL or an ERROR occurred (or, under --strict, a NON-STRICT)."""
-    bad = any(r.outcome.fails_run or (strict and r.outcome is Outcome.NON_STRICT)
-              for r in results)
-    return int(pytest.ExitCode.TESTS_FAILED) if bad else int(pytest.ExitCode.OK)
-
-
 def run_info(config: pytest.Config, *, interrupted: bool, strict: bool) -> RunInfo:
-    name, version = describe_candidate(config)
-    run = config.stash.get(RUN_STATE, None)
-    profile = config.getoption("profile") or ""
-    if not profile and run is not None and run.candidate is not None:
-        profile = run.candidate.profile
-    if not profile:
-        # the xdist controller opens no session: the adapter's default profile
-        with contextlib.suppress(Exception):
-            factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
-            profile = factory().profiles[0]
+    name, version, profile = describe_candidate(config)
     try:
         suite_version = importlib.metadata.version("gae-sockets-conformance")
     except importlib.metadata.PackageNotFoundError:
         suite_version = "0.1.0"
     return RunInfo(suite_version=suite_version, candidate=name, candidate_version=version,
-                   profile=profile or "default", python=platform.python_version(),
+                   profile=profile, python=platform.python_version(),
                    platform=platform.platform(), started=config.stash[STARTED],
                    finished=time.time(), strict=strict, interrupted=interrupted,
                    argv=tuple(str(a) for a in config.invocation_params.args))
 
 
-def describe_candidate(config: pytest.Config) -> tuple[str, str]:
+def describe_candidate(config: pytest.Config) -> tuple[str, str, str]:
+    """(name, version, profile) of the candidate: from its open session, else (the
+    xdist controller opens none) from the adapter itself."""
+    chosen = config.getoption("profile")
     run = config.stash.get(RUN_STATE, None)
     if run is not None and run.candidate is not None:
-        return run.candidate.info.name, run.candidate.info.version
+        return (run.candidate.info.name, run.candidate.info.version,
+                chosen or run.candidate.profile)
     with contextlib.suppress(Exception):
         factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
         adapter: Adapter = factory()
         info = adapter.info()
-        return info.name, info.version
-    return str(config.getoption("candidate") or config.getoption("adapter") or "?"), "?"
+        return info.name, info.version, chosen or adapter.profiles[0]
+    name = str(config.getoption("candidate") or config.getoption("adapter") or "?")
+    return name, "?", chosen or "default"

@@ -77,7 +77,7 @@ class CanaryUDP:
 
     def start(self) -> CanaryUDP:
         asyncio.get_running_loop().add_reader(self._fd, self._readable)
-        track(self._fd)
+        track(self.sock)
         return self
 
     def _destination(self, ancillary: list[tuple[int, int, bytes]]) -> str:
@@ -105,7 +105,7 @@ class CanaryUDP:
             )
 
     async def close(self) -> None:
-        untrack(self._fd)
+        untrack(self.sock)
         with contextlib.suppress(Exception):
             asyncio.get_running_loop().remove_reader(self._fd)
         self.sock.close()

@@ -132,8 +132,6 @@ def datagram_handler(resolver: WorldResolver) -> Callable[[bytes], list[Action]]
 class DNSOverTCP:
     """Sans-IO DNS over TCP (RFC 7766): length-prefixed messages, many per connection."""
 
-    MAX_BUFFER = 1 << 17
-
     def __init__(self, resolver: WorldResolver) -> None:
         self.resolver = resolver
         self._buffer = b""
@@ -155,8 +153,7 @@ class DNSOverTCP:
                 actions.append(Close())
                 return actions
             actions.append(Send(struct.pack("!H", len(reply)) + reply))
-        if len(self._buffer) > self.MAX_BUFFER:
-            actions.append(Close())
+        # Only an incomplete message stays buffered: at most 2 + 65535 bytes.
         return actions
 
     def eof_received(self) -> list[Action]:

@@ -37,9 +37,11 @@ class WorldError(RuntimeError):
     """The world failed to start (bad data, missing service starter) or stopped answering."""
 
 
-def _namespace_inode(pid: int) -> int | None:
+def _hold_namespace(pid: int) -> int | None:
+    """A descriptor of `pid`'s network namespace; while it is open the namespace's inode
+    cannot pass to another (e.g. a parallel world's), so stop() kills only our own."""
     try:
-        return os.stat(f"/proc/{pid}/ns/net").st_ino
+        return os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
 
@@ -71,7 +73,7 @@ class WorldHandle:
         self.log_path = workdir / "world.log"
         self._lock = threading.Lock()
         self._buffer = b""
-        self._net_inode = _namespace_inode(self.pid)
+        self._net_fd = _hold_namespace(self.pid)
         self._stopped = False
 
     # ---- life cycle -------------------------------------------------------------
@@ -172,12 +174,14 @@ class WorldHandle:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait(5)
-        if self._net_inode is not None:
+        if self._net_fd is not None:
             # Anything still inside (candidates started through enter()) would
-            # keep the namespace alive.
-            for pid in processes_in_namespace(self._net_inode):
+            # keep the namespace alive; closing our descriptor then frees it.
+            for pid in processes_in_namespace(os.fstat(self._net_fd).st_ino):
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
+            os.close(self._net_fd)
+            self._net_fd = None
         with contextlib.suppress(OSError):
             self._proc.stdout.close()  # type: ignore[union-attr]
         if self._owns_workdir:
@@ -185,7 +189,16 @@ class WorldHandle:
 
     # ---- use ------------------------------------------------------------------------
     def enter(self, argv: list[str], cwd: str | None = None) -> list[str]:
-        """`argv` prefixed so that it runs inside the world (working directory kept)."""
+        """`argv` prefixed so that it runs inside the world (working directory kept).
+
+        Refused once the world has stopped or exited: its pid, once reaped, may
+        name another process, whose namespaces (the host's) nsenter would join.
+        """
+        if self._stopped:
+            raise WorldError("the world was stopped; nothing can enter it")
+        if self._proc.poll() is not None:
+            raise WorldError(f"the world process exited ({self._proc.returncode}); "
+                             f"nothing can enter it; see {self.log_path}")
         return namespace.enter_command(self.pid, list(argv), cwd)
 
     def env(self) -> dict[str, str]:

@@ -151,7 +151,9 @@ def _bind_file(source: Path, target: str) -> None:
         # A dangling symlink (e.g. to a resolver stub that is not running):
         # the bind needs an existing mount point.
         raise NamespaceUnavailable(
-            f"cannot bind-mount over {target}: it resolves to {real}, which does not exist"
+            f"cannot bind-mount over {target}: it resolves to {real}, which does not exist "
+            f"(is the service that writes it, e.g. systemd-resolved, stopped?); the world "
+            f"covers that file with its own and needs it to exist"
         )
     _mount(str(source), real, _MS_BIND)
 

@@ -23,12 +23,11 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from fakenet import control, namespace
 from fakenet.canary import start_canaries
 from fakenet.journal import Journal
-from fakenet.service import Closable, ServiceContext
+from fakenet.service import Closable, ServiceContext, ServiceStarter
 from fakenet.tcpserver import live_fds
 from fakenet.tls import WorldTLS
 from fakenet.world import World, WorldDataError, load_world
@@ -40,7 +39,7 @@ class WorldStartError(RuntimeError):
     """The world data or a service cannot be served (not a namespace problem)."""
 
 
-def missing_starters(world: World, starters: dict[str, Any]) -> list[str]:
+def missing_starters(world: World, starters: dict[str, ServiceStarter]) -> list[str]:
     used = {kind for host in world.hosts for kind in host.services}
     return sorted(used - set(starters))
 
@@ -53,7 +52,7 @@ class WorldRuntime:
         self.ctx = ServiceContext(world, self.journal, self.tls)
         self.running: list[Closable] = []
 
-    async def start(self, starters: dict[str, Any]) -> None:
+    async def start(self, starters: dict[str, ServiceStarter]) -> None:
         for binding in self.world.bindings():
             try:
                 self.running.append(await starters[binding.kind.name](self.ctx, binding))
@@ -124,12 +123,11 @@ def _write(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-async def _serve(world: World, workdir: Path, control_fd: int) -> int:
-    from fakenet.services import STARTERS
-
+async def _serve(world: World, workdir: Path, control_fd: int,
+                 starters: dict[str, ServiceStarter]) -> int:
     runtime = WorldRuntime(world, workdir)
     try:
-        await runtime.start(STARTERS)
+        await runtime.start(starters)
     except WorldStartError as exc:
         await runtime.close()
         _write(control_fd, control.encode_reply(control.Failure(str(exc), "world")))
@@ -192,11 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"{world.source}: no service starter for kinds {missing} "
                     f"(known: {sorted(STARTERS)})", "world", 2)
     try:
-        namespace.configure(world, args.workdir)
-        namespace.verify_isolated()
+        namespace.configure(world, args.workdir)  # refuses unless lo is the only interface
     except namespace.NamespaceUnavailable as exc:
         return fail(str(exc), "namespace", 3)
-    return asyncio.run(_serve(world, args.workdir, control_fd))
+    return asyncio.run(_serve(world, args.workdir, control_fd, STARTERS))
 
 
 if __name__ == "__main__":

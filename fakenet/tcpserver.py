@@ -1,6 +1,6 @@
 """The asyncio I/O layer that binds sans-IO protocols (fakenet/sansio.py) to sockets.
 
-Public API, small on purpose:
+Public API:
 
 - `serve_tcp(ctx, binding, protocol_factory, *, endpoint=None, tls_names=None, reset=False)`
   listens on the binding's address and port. Each accepted connection gets a
@@ -13,7 +13,16 @@ Public API, small on purpose:
 - `bind_socket(address, port, kind)`: the listening socket every world
   endpoint uses (SO_REUSEADDR + SO_REUSEPORT, IPV6_V6ONLY), so that the
   wildcard canaries can share ports with the specific services.
-- `live_fds()`: descriptors the runtime polls when it settles.
+- `Await(step)`: an I/O-level action for a service's own wrapper around a
+  sans-IO protocol (never returned by the protocol itself): once what was
+  sent before it is flushed, `await step()` and carry out the actions it
+  returns, in line (fakenet/services/ftp.py serves its data connections so).
+- `track(sock)` / `untrack(sock)` / `live_fds()`: the sockets the runtime
+  polls when it settles. Every socket a service serves outside these helpers
+  (fakenet/services/mail.py, the FTP passive listener) is tracked by it.
+- `record_sni(context)` and `handshake_detail(ssl_object)`: the detail of a
+  `tls-handshake` event, for services that do their own TLS (mail).
+- `address_pair(info)`: a sockname/peername as the journal's (host, port).
 
 Journalling: `connect` on accept; `close` with the byte count and SHA-256 of
 everything received (after TLS: the plaintext); `tls-handshake` with
@@ -32,7 +41,8 @@ import ssl
 import struct
 import sys
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fakenet.journal import CLOSE, CONNECT, DATAGRAM, Journal
@@ -47,21 +57,33 @@ DatagramHandler = Callable[[bytes], list[Action]]
 HEAD_BYTES = 64
 READ_SIZE = 65536
 
-_live: set[int] = set()
+# Socket objects, not descriptor numbers: a descriptor closed before its owner
+# untracks it may already be reused by a newer connection, whose number an
+# untrack must not drop. A closed socket's fileno() is -1 and is skipped.
+_live: set[Any] = set()
 _sni: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
 def live_fds() -> frozenset[int]:
-    """Every listening, connected or datagram socket the world is serving right now."""
-    return frozenset(_live)
+    """Descriptors of every listening, connected or datagram socket the world is serving."""
+    return frozenset(fd for fd in (sock.fileno() for sock in _live) if fd >= 0)
 
 
-def track(fd: int) -> None:
-    _live.add(fd)
+def track(sock: Any) -> None:
+    """Count `sock` (a socket, or asyncio's TransportSocket) among those the runtime settles."""
+    if sock is not None:
+        _live.add(sock)
 
 
-def untrack(fd: int) -> None:
-    _live.discard(fd)
+def untrack(sock: Any) -> None:
+    _live.discard(sock)
+
+
+@dataclass(frozen=True)
+class Await:
+    """I/O-level action: after flushing, await `step()` and carry out what it returns."""
+
+    step: Callable[[], Awaitable[list[Any]]]
 
 
 def escape_head(data: bytes) -> str:
@@ -96,13 +118,23 @@ def _remember_sni(sslobj: Any, server_name: str | None, _context: ssl.SSLContext
             _sni[sslobj] = server_name
 
 
-def _with_sni_hook(context: ssl.SSLContext) -> ssl.SSLContext:
+def record_sni(context: ssl.SSLContext) -> ssl.SSLContext:
+    """`context`, made to remember the SNI of each handshake for `handshake_detail`."""
     if context.sni_callback is None:
         context.sni_callback = _remember_sni
     return context
 
 
-def _addr(info: Any) -> tuple[str, int]:
+def handshake_detail(sslobj: Any) -> dict[str, Any]:
+    """`detail` of a completed `tls-handshake` event: ok, the client's SNI, the TLS version."""
+    return {
+        "ok": True, "sni": _sni.get(sslobj) if sslobj is not None else None,
+        "version": sslobj.version() if sslobj is not None else None,
+    }
+
+
+def address_pair(info: Any) -> tuple[str, int]:
+    """A sockname or peername as (host, port); ("", 0) when there is none."""
     return (str(info[0]), int(info[1])) if info else ("", 0)
 
 
@@ -114,20 +146,19 @@ class TCPListener:
                  reset: bool) -> None:
         self.journal, self.sock, self.factory = journal, sock, factory
         self.endpoint, self.role, self.reset = endpoint, role, reset
-        self.tls = _with_sni_hook(tls) if tls is not None else None
+        self.tls = record_sni(tls) if tls is not None else None
         self.implicit = implicit
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._fd = sock.fileno()
 
     async def start(self) -> TCPListener:
         self._server = await asyncio.start_server(self._connection, sock=self.sock,
                                                   limit=READ_SIZE * 4)
-        track(self._fd)
+        track(self.sock)
         return self
 
     async def close(self) -> None:
-        untrack(self._fd)
+        untrack(self.sock)
         if self._server is not None:
             self._server.close()
         for task in list(self._tasks):
@@ -153,11 +184,8 @@ class TCPListener:
             self._note("tls-handshake", dst, peer,
                        detail={"ok": False, "error": f"{type(exc).__name__}: {exc}"})
             return False
-        sslobj = writer.get_extra_info("ssl_object")
-        self._note("tls-handshake", dst, peer, detail={
-            "ok": True, "sni": _sni.get(sslobj) if sslobj is not None else None,
-            "version": sslobj.version() if sslobj is not None else None,
-        })
+        self._note("tls-handshake", dst, peer,
+                   detail=handshake_detail(writer.get_extra_info("ssl_object")))
         return True
 
     async def _connection(self, reader: asyncio.StreamReader,
@@ -166,10 +194,9 @@ class TCPListener:
         assert task is not None
         self._tasks.add(task)
         raw = writer.get_extra_info("socket")
-        fd = raw.fileno() if raw is not None else -1
-        track(fd)
-        dst = _addr(writer.get_extra_info("sockname"))
-        peer = _addr(writer.get_extra_info("peername"))
+        track(raw)
+        dst = address_pair(writer.get_extra_info("sockname"))
+        peer = address_pair(writer.get_extra_info("peername"))
         hasher, nbytes, head = hashlib.sha256(), 0, b""
         self._note(CONNECT, dst, peer)
         rst = False
@@ -197,7 +224,7 @@ class TCPListener:
             print(f"fakenet: {self.endpoint} protocol error: {exc!r}", file=sys.stderr)
             self._note("protocol-error", dst, peer, detail={"error": repr(exc)})
         finally:
-            untrack(fd)
+            untrack(raw)
             detail = {"head": escape_head(head)} if self.role == "canary" and head else {}
             self._note(CLOSE, dst, peer, nbytes=nbytes, sha256=hasher.hexdigest(), detail=detail)
             self._finish(writer, raw, rst)
@@ -211,7 +238,7 @@ class TCPListener:
         else:
             writer.close()
 
-    async def _run(self, actions: list[Action], writer: asyncio.StreamWriter,
+    async def _run(self, actions: Sequence[Action | Await], writer: asyncio.StreamWriter,
                    dst: tuple[str, int], peer: tuple[str, int]) -> bool:
         """Carry out actions in order; True when the connection is to close."""
         for action in actions:
@@ -227,6 +254,12 @@ class TCPListener:
             elif isinstance(action, Close):
                 await writer.drain()
                 return True
+            elif isinstance(action, Await):
+                await writer.drain()
+                if await self._run(await action.step(), writer, dst, peer):
+                    return True
+            else:
+                raise TypeError(f"not an action: {action!r}")
         return False
 
 
@@ -259,7 +292,7 @@ class _Datagrams(asyncio.DatagramProtocol):
         self.owner.transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: Any) -> None:
-        self.owner.received(data, _addr(addr))
+        self.owner.received(data, address_pair(addr))
 
     def error_received(self, exc: Exception) -> None:
         pass  # ICMP errors for replies to vanished peers: nothing to do
@@ -273,12 +306,11 @@ class UDPEndpoint:
         self.journal, self.sock, self.handler = journal, sock, handler
         self.endpoint, self.dst, self.role = endpoint, dst, role
         self.transport: asyncio.DatagramTransport | None = None
-        self._fd = sock.fileno()
 
     async def start(self) -> UDPEndpoint:
         await asyncio.get_running_loop().create_datagram_endpoint(
             lambda: _Datagrams(self), sock=self.sock)
-        track(self._fd)
+        track(self.sock)
         return self
 
     def received(self, data: bytes, peer: tuple[str, int]) -> None:
@@ -298,7 +330,7 @@ class UDPEndpoint:
                                     detail=dict(action.detail))
 
     async def close(self) -> None:
-        untrack(self._fd)
+        untrack(self.sock)
         if self.transport is not None:
             self.transport.close()
 

@@ -7,6 +7,7 @@ catalogue all read one description of the fake internet.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import tomllib
 from collections.abc import Iterator
@@ -245,11 +246,23 @@ def load_world(path: Path | str | None = None) -> World:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise WorldDataError(f"{source}: cannot read world file: {exc}") from exc
     try:
-        return _build(source, raw)
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, WorldDataError):
-            raise WorldDataError(f"{source}: {exc}") from exc
-        raise WorldDataError(f"{source}: malformed entry: {exc!r}") from exc
+        with _entry(str(source)):
+            return _build(source, raw)
+    except WorldDataError:
+        raise
+    except AttributeError as exc:  # a table where a list belongs, or the reverse
+        raise WorldDataError(f"{source}: malformed entry: {exc}") from exc
+
+
+@contextlib.contextmanager
+def _entry(where: str) -> Iterator[None]:
+    """Re-raise what is wrong inside `where` as a WorldDataError that names it."""
+    try:
+        yield
+    except KeyError as exc:
+        raise WorldDataError(f"{where}: missing key {exc.args[0]!r}") from exc
+    except (TypeError, ValueError) as exc:  # WorldDataError included
+        raise WorldDataError(f"{where}: {exc}") from exc
 
 
 def _tuple(value: object) -> tuple[str, ...]:
@@ -261,28 +274,30 @@ def _tuple(value: object) -> tuple[str, ...]:
 def _build(source: Path, raw: dict) -> World:
     if raw.get("schema") != 1:
         raise WorldDataError(f"unsupported schema {raw.get('schema')!r}, expected 1")
-    services = {
-        name: ServiceKind(
-            name=name,
-            doc=str(spec.get("doc", "")),
-            listen=tuple(Listen.parse(item) for item in spec["listen"]),
-            tls=str(spec.get("tls", "")),
-            certificate_names=_tuple(spec.get("certificate_names", [])),
-        )
-        for name, spec in raw["service"].items()
-    }
+    services = {}
+    for name, spec in raw["service"].items():
+        with _entry(f"[service.{name}]"):
+            services[name] = ServiceKind(
+                name=name,
+                doc=str(spec.get("doc", "")),
+                listen=tuple(Listen.parse(item) for item in spec["listen"]),
+                tls=str(spec.get("tls", "")),
+                certificate_names=_tuple(spec.get("certificate_names", [])),
+            )
     hosts = []
     seen_ids: set[str] = set()
-    for entry in raw["host"]:
-        host = Host(
-            id=str(entry["id"]),
-            role=str(entry["role"]),
-            names=_tuple(entry.get("names", [])),
-            ipv4=tuple(str(ipaddress.IPv4Address(a)) for a in entry.get("ipv4", [])),
-            ipv6=tuple(str(ipaddress.IPv6Address(a)) for a in entry.get("ipv6", [])),
-            services=_tuple(entry.get("services", [])),
-            clauses=_tuple(entry.get("clauses", [])),
-        )
+    for number, entry in enumerate(raw["host"], 1):
+        label = entry.get("id", "without an id") if isinstance(entry, dict) else entry
+        with _entry(f"[[host]] #{number} ({label!r})"):
+            host = Host(
+                id=str(entry["id"]),
+                role=str(entry["role"]),
+                names=_tuple(entry.get("names", [])),
+                ipv4=tuple(str(ipaddress.IPv4Address(a)) for a in entry.get("ipv4", [])),
+                ipv6=tuple(str(ipaddress.IPv6Address(a)) for a in entry.get("ipv6", [])),
+                services=_tuple(entry.get("services", [])),
+                clauses=_tuple(entry.get("clauses", [])),
+            )
         if host.id in seen_ids:
             raise WorldDataError(f"host id {host.id!r} appears twice")
         seen_ids.add(host.id)

@@ -16,9 +16,6 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-V4_BITS = 32
-V6_BITS = 128
-
 
 class InvalidHost(ValueError):
     """The text is neither an IP address nor a well-formed host name."""

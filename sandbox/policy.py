@@ -22,6 +22,7 @@ No I/O here: the range tables are given to the constructor (see ranges.py).
 
 from __future__ import annotations
 
+import ipaddress
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -69,8 +70,6 @@ class RangeSet:
 
     @classmethod
     def from_cidrs(cls, cidrs: Iterable[str]) -> RangeSet:
-        import ipaddress
-
         spans = []
         for cidr in cidrs:
             net = ipaddress.ip_network(cidr, strict=False)
@@ -102,7 +101,6 @@ SPECIAL_V6 = (
 )
 SPECIAL = RangeSet.from_cidrs(SPECIAL_V4 + SPECIAL_V6)
 GLOBAL_UNICAST_V6 = RangeSet.from_cidrs(("2000::/3",))
-EMBEDDING_V6 = RangeSet.from_cidrs(("::/96", "::ffff:0:0/96", "64:ff9b::/96"))
 
 PUBLIC_DNS = frozenset({
     Address.parse("8.8.8.8"), Address.parse("8.8.4.4"),
@@ -176,7 +174,3 @@ class Policy:
         if address.version == 6:
             return any(self.google.contains(4, v) for v in embedded_ipv4(address.value))
         return False
-
-
-def is_gmail_exception_name(name: str | None) -> bool:
-    return name is not None and name in GMAIL_PORTS

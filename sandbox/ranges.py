@@ -101,8 +101,14 @@ def subtract(minuend: Iterable[Network], subtrahend: Iterable[Network]) -> list[
                     nxt.append(piece)
             pieces = nxt
         result.extend(pieces)
-    v4 = ipaddress.collapse_addresses(n for n in result if n.version == 4)
-    v6 = ipaddress.collapse_addresses(n for n in result if n.version == 6)
+    return collapse(result)
+
+
+def collapse(nets: Iterable[Network]) -> list[Network]:
+    """The fewest networks covering `nets`, IPv4 first."""
+    nets = list(nets)
+    v4 = ipaddress.collapse_addresses(n for n in nets if n.version == 4)
+    v6 = ipaddress.collapse_addresses(n for n in nets if n.version == 6)
     return [*v4, *v6]
 
 
@@ -120,9 +126,6 @@ def refresh(goog: Path, cloud: Path, out_dir: Path = DATA_DIR, note: str = "") -
     goog_meta, goog_nets = read_published(goog)
     cloud_meta, cloud_nets = read_published(cloud)
     today = dt.date.today().isoformat()
-    v4 = ipaddress.collapse_addresses(n for n in cloud_nets if n.version == 4)
-    v6 = ipaddress.collapse_addresses(n for n in cloud_nets if n.version == 6)
-    cloud_collapsed: list[Network] = [*v4, *v6]
     _write(out_dir / GOOGLE_FILE.name,
            f"https://www.gstatic.com/ipranges/goog.json (syncToken {goog_meta['syncToken']}, "
            f"created {goog_meta['creationTime']}) minus cloud.json", today,
@@ -131,7 +134,7 @@ def refresh(goog: Path, cloud: Path, out_dir: Path = DATA_DIR, note: str = "") -
     _write(out_dir / CLOUD_FILE.name,
            f"https://www.gstatic.com/ipranges/cloud.json (syncToken {cloud_meta['syncToken']}, "
            f"created {cloud_meta['creationTime']})", today,
-           note or f"refreshed from {cloud.name}", cloud_collapsed)
+           note or f"refreshed from {cloud.name}", collapse(cloud_nets))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

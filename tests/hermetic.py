@@ -14,6 +14,8 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
+# Lookups that bypass getaddrinfo (the C library's gethostby* calls).
+BY_NAME = ("gethostbyname", "gethostbyname_ex", "gethostbyaddr")
 LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", ""})
 
 
@@ -50,6 +52,7 @@ def install() -> Callable[[], None]:
         "connect_ex": socket.socket.connect_ex,
         "sendto": socket.socket.sendto,
         "getaddrinfo": socket.getaddrinfo,
+        **{name: getattr(socket, name) for name in BY_NAME},
     }
 
     def connect(self: socket.socket, address: Any) -> None:
@@ -75,11 +78,24 @@ def install() -> Callable[[], None]:
     socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
     socket.socket.sendto = sendto  # type: ignore[assignment]
     socket.getaddrinfo = getaddrinfo
+    for name in BY_NAME:
+        setattr(socket, name, _guarded_lookup(name, originals[name]))
 
     def undo() -> None:
         socket.socket.connect = originals["connect"]  # type: ignore[method-assign]
         socket.socket.connect_ex = originals["connect_ex"]  # type: ignore[method-assign]
         socket.socket.sendto = originals["sendto"]  # type: ignore[method-assign]
         socket.getaddrinfo = originals["getaddrinfo"]
+        for name in BY_NAME:
+            setattr(socket, name, originals[name])
 
     return undo
+
+
+def _guarded_lookup(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def lookup(host: Any) -> Any:
+        if not is_local(host):
+            raise HermeticViolation(f"hermetic guard: the test process may not {name}({host!r})")
+        return original(host)
+
+    return lookup

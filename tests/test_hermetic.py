@@ -35,6 +35,12 @@ def test_name_lookup_is_refused() -> None:
         socket.getaddrinfo("dns.google", 53)
 
 
+@pytest.mark.parametrize("name", ["gethostbyname", "gethostbyname_ex", "gethostbyaddr"])
+def test_gethostby_lookups_are_refused(name: str) -> None:
+    with pytest.raises(HermeticViolation):
+        getattr(socket, name)("dns.google")
+
+
 def test_loopback_still_works() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))

@@ -19,7 +19,7 @@ from typing import Any
 from conformance.model import CaseResult, Outcome, RunInfo
 from conformance.reporting.comparison import Collected, Comparison, Entry, compare, module_of
 from conformance.reporting.errors import BaselineCorrupt, BaselineMismatch, BaselineMissing
-from conformance.reporting.files import atomic_write_text
+from conformance.reporting.files import atomic_write_text, read_json
 from conformance.reporting.results_json import CLAUSE_ID
 
 BASELINE_VERSION = 1
@@ -64,21 +64,15 @@ class Baseline:
 def load_baseline(path: Path | str) -> Baseline:
     """Read a baseline file; BaselineMissing or BaselineCorrupt say what is wrong."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BaselineMissing(
-            f"{source}: no such baseline file; create it with --update-baseline"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineCorrupt(f"{source}: cannot read baseline file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BaselineCorrupt(
-            f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
-            "the baseline is truncated or not a baseline; regenerate it with --update-baseline"
-        ) from None
+    data = read_json(
+        source,
+        what="baseline file",
+        error=BaselineCorrupt,
+        missing=BaselineMissing,
+        if_missing="; create it with --update-baseline",
+        if_corrupt="the baseline is truncated or not a baseline; "
+        "regenerate it with --update-baseline",
+    )
     return parse_baseline(data, source)
 
 

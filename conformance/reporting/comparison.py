@@ -187,6 +187,21 @@ def section(comparison: Comparison, kind: Kind | None) -> tuple[Change, ...]:
     return comparison.regressions if kind is None else comparison.of(kind)
 
 
+def section_lines(
+    comparison: Comparison, name: str, kind: Kind | None, limit: int | None
+) -> list[str]:
+    """One section as plain text: its name and count, then at most `limit` cases
+    (all when None); no lines when the section is empty."""
+    changes = section(comparison, kind)
+    if not changes:
+        return []
+    shown = changes if limit is None else changes[:limit]
+    lines = [f"{name} ({len(changes)}):", *(f"  {change.describe()}" for change in shown)]
+    if len(shown) < len(changes):
+        lines.append(f"  ... and {len(changes) - len(shown)} more")
+    return lines
+
+
 def format_text(comparison: Comparison, *, title: str, limit: int = 50) -> str:
     """Plain text for a terminal: one line per changed case, at most `limit` per section."""
     counts = comparison.counts()
@@ -197,11 +212,5 @@ def format_text(comparison: Comparison, *, title: str, limit: int = 50) -> str:
         f"{counts['unchanged']} unchanged"
     ]
     for name, kind in SECTIONS:
-        changes = section(comparison, kind)
-        if not changes:
-            continue
-        lines.append(f"{name} ({len(changes)}):")
-        lines.extend(f"  {change.describe()}" for change in changes[:limit])
-        if len(changes) > limit:
-            lines.append(f"  ... and {len(changes) - limit} more")
+        lines += section_lines(comparison, name, kind, limit)
     return "\n".join(lines) + "\n"

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TextIO
 
 from conformance.reporting.baseline import entries, parse_baseline
-from conformance.reporting.comparison import Comparison, Kind, compare
+from conformance.reporting.comparison import Comparison, Kind, compare, section_lines
 from conformance.reporting.errors import ReportingError, ResultsFileError
-from conformance.reporting.results_json import ResultsFile, parse_document
+from conformance.reporting.files import read_json
+from conformance.reporting.results_json import NOT_RESULTS, ResultsFile, parse_document
 
 EXIT_SAME_OR_BETTER = 0
 EXIT_WORSE = 1
@@ -48,25 +49,9 @@ class Side:
     suite_version: str
 
 
-def _read_json(path: Path) -> object:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ResultsFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsFileError(f"{path}: cannot read: {exc}") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ResultsFileError(
-            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
-            "the file is truncated or not a results file"
-        ) from None
-
-
 def load_side(path: Path, *, allow_baseline: bool) -> tuple[Side, dict, bool]:
     """(side, entries by case ID, partial) for a results file or, if allowed, a baseline."""
-    data = _read_json(path)
+    data = read_json(path, what="file", error=ResultsFileError, if_corrupt=NOT_RESULTS)
     if allow_baseline and isinstance(data, dict) and "baseline_version" in data:
         baseline = parse_baseline(data, path)
         side = Side(
@@ -121,15 +106,9 @@ def format_text(old: Side, new: Side, comparison: Comparison, limit: int | None 
         f"{counts['unchanged']} unchanged"
     )
     for name, kind in DIFF_SECTIONS:
-        changes = comparison.regressions if kind is None else comparison.of(kind)
-        if not changes:
-            continue
-        lines.append("")
-        lines.append(f"{name} ({len(changes)}):")
-        shown = changes if limit is None else changes[:limit]
-        lines.extend(f"  {c.describe()}" for c in shown)
-        if len(shown) < len(changes):
-            lines.append(f"  ... and {len(changes) - len(shown)} more")
+        shown = section_lines(comparison, name, kind, limit)
+        if shown:
+            lines += ["", *shown]
     return "\n".join(lines) + "\n"
 
 

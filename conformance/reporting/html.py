@@ -14,14 +14,29 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
-from conformance.model import CaseResult, Outcome, RunInfo
+from conformance.model import CaseResult, RunInfo
 from conformance.reporting.comparison import SECTIONS, Comparison, section
 from conformance.reporting.files import atomic_write_text
 from conformance.reporting.matrix import TruthTable, truth_table
 from conformance.reporting.results_json import jsonable, sorted_results
-from conformance.reporting.tally import OUTCOME_ORDER, Tally, family_tallies, is_failing
+from conformance.reporting.tally import (
+    OUTCOME_ORDER,
+    Tally,
+    family_tallies,
+    headline,
+    is_failing,
+    needs_attention,
+)
 
 EVIDENCE_LIMIT = 200  # entries per case shown; the results file has them all
+
+HEADLINES = {  # by tally.Headline.kind
+    "interrupted": "INTERRUPTED after {total} case(s): results are incomplete",
+    "regressions": "{count} regression(s) against the baseline",
+    "no-regressions": "no regressions against the baseline",
+    "failed": "FAILED: {count} of {total} case(s) fail the run",
+    "passed": "PASSED: {total} case(s), none fails the run",
+}
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -60,7 +75,8 @@ def render(
 ) -> str:
     cases = sorted_results(results)
     anchors = {case.case_id: f"case-{index}" for index, case in enumerate(cases, 1)}
-    verdict_class, verdict = _verdict(run, cases, strict, comparison)
+    verdict_of = headline(run, cases, strict, comparison)
+    verdict = verdict_of.text(HEADLINES)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -70,7 +86,7 @@ def render(
         f"<title>Conformance report: {_e(run.candidate)} ({_e(verdict)})</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>gae-sockets-conformance: {_e(run.candidate)} {_e(run.candidate_version)}</h1>",
-        f'<p id="verdict" class="verdict {verdict_class}">{_e(verdict)}</p>',
+        f'<p id="verdict" class="verdict {verdict_of.tone}">{_e(verdict)}</p>',
         _run_info(run),
         _families(cases),
     ]
@@ -86,22 +102,6 @@ def render(
 def write_html(path: Path, run: RunInfo, results: Iterable[CaseResult], **kwargs: object) -> Path:
     atomic_write_text(Path(path), render(run, results, **kwargs))  # type: ignore[arg-type]
     return Path(path)
-
-
-def _verdict(
-    run: RunInfo, cases: Sequence[CaseResult], strict: bool, comparison: Comparison | None
-) -> tuple[str, str]:
-    if run.interrupted:
-        return "warn", f"INTERRUPTED after {len(cases)} case(s): results are incomplete"
-    if comparison is not None:
-        n = len(comparison.regressions)
-        if n:
-            return "bad", f"{n} regression(s) against the baseline"
-        return "ok", "no regressions against the baseline"
-    failing = [c for c in cases if is_failing(c.outcome, strict)]
-    if failing:
-        return "bad", f"FAILED: {len(failing)} of {len(cases)} case(s) fail the run"
-    return "ok", f"PASSED: {len(cases)} case(s), none fails the run"
 
 
 def _when(epoch: float) -> str:
@@ -220,10 +220,9 @@ def _truth_table(table: TruthTable, anchors: dict[str, str]) -> str:
 
 
 def _problems(cases: Sequence[CaseResult], anchors: dict[str, str], strict: bool) -> str:
-    bad = [c for c in cases if c.outcome not in (Outcome.PASS, Outcome.INFORMATIONAL)]
+    bad = needs_attention(cases, strict)
     if not bad:
         return '<section id="problems"><h2>Problems</h2><p>None.</p></section>'
-    bad.sort(key=lambda c: (not is_failing(c.outcome, strict), c.outcome.value, c.case_id))
     items = "".join(
         f'<li><span class="o-{c.outcome.value}">{c.outcome.value}</span> '
         f"{_case_link(c.case_id, anchors)} [{_e(c.clause.id)}] "

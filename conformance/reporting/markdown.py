@@ -10,14 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from conformance.model import CaseResult, Outcome, RunInfo
+from conformance.model import CaseResult, RunInfo
 from conformance.reporting.comparison import SECTIONS, Comparison, section
 from conformance.reporting.files import atomic_write_text
 from conformance.reporting.matrix import truth_table
 from conformance.reporting.results_json import sorted_results
-from conformance.reporting.tally import OUTCOME_ORDER, Tally, family_tallies, is_failing
+from conformance.reporting.tally import (
+    OUTCOME_ORDER,
+    Tally,
+    family_tallies,
+    headline,
+    needs_attention,
+)
 
 LIST_LIMIT = 50
+
+HEADLINES = {  # by tally.Headline.kind
+    "interrupted": "⚠️ **Interrupted** after {total} case(s): results are incomplete",
+    "regressions": "❌ **{count} regression(s)** against the baseline",
+    "no-regressions": "✅ **No regressions** against the baseline",
+    "failed": "❌ **Failed**: {count} of {total} case(s) fail the run",
+    "passed": "✅ **Passed**: {total} case(s), none fails the run",
+}
 
 
 def cell(text: object, limit: int = 200) -> str:
@@ -47,24 +61,10 @@ def render(
 ) -> str:
     cases = sorted_results(results)
     tally = Tally.of(cases)
-    failing = [c for c in cases if is_failing(c.outcome, strict)]
-    if run.interrupted:
-        verdict = f"⚠️ **Interrupted** after {len(cases)} case(s): results are incomplete"
-    elif comparison is not None:
-        n = len(comparison.regressions)
-        verdict = (
-            f"❌ **{n} regression(s)** against the baseline"
-            if n
-            else "✅ **No regressions** against the baseline"
-        )
-    elif failing:
-        verdict = f"❌ **Failed**: {len(failing)} of {len(cases)} case(s) fail the run"
-    else:
-        verdict = f"✅ **Passed**: {len(cases)} case(s), none fails the run"
     lines = [
         f"## Conformance: {cell(run.candidate)} {cell(run.candidate_version)}",
         "",
-        verdict,
+        headline(run, cases, strict, comparison).text(HEADLINES),
         "",
         f"Suite {cell(run.suite_version)} · profile {cell(run.profile)} · Python "
         f"{cell(run.python)} · {max(run.finished - run.started, 0):.1f} s"
@@ -106,11 +106,8 @@ def render(
             if len(changes) > LIST_LIMIT:
                 lines.append(f"- … and {len(changes) - LIST_LIMIT} more")
             lines.append("")
-    needs_eyes = [c for c in cases if c.outcome not in (Outcome.PASS, Outcome.INFORMATIONAL)]
+    needs_eyes = needs_attention(cases, strict)
     if needs_eyes:
-        needs_eyes.sort(
-            key=lambda c: (not is_failing(c.outcome, strict), c.outcome.value, c.case_id)
-        )
         lines += [
             "",
             f"### Cases that did not pass ({len(needs_eyes)})",

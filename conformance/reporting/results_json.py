@@ -22,12 +22,14 @@ from typing import Any
 
 from conformance.model import CaseResult, Level, Outcome, RunInfo
 from conformance.reporting.errors import ResultsFileError
-from conformance.reporting.files import atomic_write_text
+from conformance.reporting.files import atomic_write_text, read_json
 from conformance.reporting.matrix import MATRIX_KEY, matrix_entry
 from conformance.reporting.tally import Tally, family_tallies, run_failed
 
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("schema") / "results.schema.json"
+
+NOT_RESULTS = "the file is truncated or not a results file"
 
 CLAUSE_ID = re.compile(r"^[A-Z][A-Z0-9]*-[1-9][0-9]*$")
 
@@ -178,19 +180,8 @@ def jsonable(value: Any) -> Any:
 def load_results(path: Path | str) -> ResultsFile:
     """Read and validate a results file; ResultsFileError says what is wrong."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ResultsFileError(f"{source}: no such results file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultsFileError(f"{source}: cannot read results file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ResultsFileError(
-            f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); "
-            "the file is truncated or not a results file"
-        ) from None
+    data = read_json(source, what="results file", error=ResultsFileError,
+                     if_corrupt=NOT_RESULTS)
     return parse_document(data, source)
 
 

@@ -25,6 +25,16 @@ def reply(code: int, text: str) -> Send:
     return Send(f"{code} {text}\r\n".encode())
 
 
+def groups(world: World) -> dict[str, list[Article]]:
+    """The world's articles by group, in number order."""
+    found: dict[str, list[Article]] = {}
+    for article in world.articles:
+        found.setdefault(article.group, []).append(article)
+    for articles in found.values():
+        articles.sort(key=lambda a: a.number)
+    return found
+
+
 def wire(article: Article) -> bytes:
     return article.text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
 
@@ -36,6 +46,7 @@ class NntpServer(CommandLineServer):
         self.world = world
         self.binding = binding
         self.lines = LineBuffer(LINE_LIMIT)
+        self.groups = groups(world)
         self.group: str | None = None
         self.current: int | None = None
         self.closed = False
@@ -45,14 +56,6 @@ class NntpServer(CommandLineServer):
 
     def error_reply(self, text: str) -> Send:
         return reply(501, text)
-
-    def groups(self) -> dict[str, list[Article]]:
-        found: dict[str, list[Article]] = {}
-        for article in self.world.articles:
-            found.setdefault(article.group, []).append(article)
-        for articles in found.values():
-            articles.sort(key=lambda a: a.number)
-        return found
 
     def command(self, line: bytes) -> list[Action]:
         words = line.decode("utf-8", "replace").split()
@@ -88,7 +91,7 @@ class NntpServer(CommandLineServer):
         if keyword not in ("ACTIVE", "NEWSGROUPS"):
             return [reply(501, f"LIST {keyword[:20]} is not supported")]
         rows = []
-        for name, articles in sorted(self.groups().items()):
+        for name, articles in sorted(self.groups.items()):
             if keyword == "ACTIVE":
                 rows.append(f"{name} {articles[-1].number} {articles[0].number} n")
             else:
@@ -99,7 +102,7 @@ class NntpServer(CommandLineServer):
     def select(self, args: list[str]) -> list[Action]:
         if len(args) != 1:
             return [reply(501, "GROUP needs one group name")]
-        articles = self.groups().get(args[0])
+        articles = self.groups.get(args[0])
         if articles is None:
             return [reply(411, "no such newsgroup")]
         self.group, self.current = args[0], articles[0].number
@@ -125,14 +128,15 @@ class NntpServer(CommandLineServer):
                 wanted = int(args[0])
             else:
                 return [reply(501, "bad article number")]
-            found = [a for a in self.groups()[self.group] if a.number == wanted]
+            found = [a for a in self.groups[self.group] if a.number == wanted]
             if not found:
                 return [reply(423, "no article with that number")]
             article = found[0]
             number = self.current = article.number
-        head, _, body = wire(article).partition(b"\r\n\r\n")
+        data = wire(article)
+        head, _, body = data.partition(b"\r\n\r\n")
         code, block = {
-            "ARTICLE": (220, wire(article)), "HEAD": (221, head + b"\r\n"),
+            "ARTICLE": (220, data), "HEAD": (221, head + b"\r\n"),
             "BODY": (222, body), "STAT": (223, None),
         }[verb]
         actions: list[Action] = [reply(code, f"{number} {article.message_id}")]
@@ -141,7 +145,7 @@ class NntpServer(CommandLineServer):
         if verb == "ARTICLE":
             actions.insert(0, Note("nntp-article", {
                 "group": article.group, "number": article.number,
-                "message_id": article.message_id}, wire(article)))
+                "message_id": article.message_id}, data))
         return actions
 
     def step(self, verb: str) -> list[Action]:
@@ -149,10 +153,10 @@ class NntpServer(CommandLineServer):
             return [reply(412, "no newsgroup selected")]
         if self.current is None:
             return [reply(420, "current article number is invalid")]
-        numbers = [a.number for a in self.groups()[self.group]]
+        numbers = [a.number for a in self.groups[self.group]]
         index = numbers.index(self.current) + (1 if verb == "NEXT" else -1)
         if not 0 <= index < len(numbers):
             return [reply(421 if verb == "NEXT" else 422, f"no {verb.lower()} article")]
         self.current = numbers[index]
-        article = self.groups()[self.group][index]
+        article = self.groups[self.group][index]
         return [reply(223, f"{article.number} {article.message_id}")]

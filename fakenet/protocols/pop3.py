@@ -55,8 +55,6 @@ class Pop3Server(CommandLineServer):
         if verb == "CAPA":
             listing = b"".join(c + b"\r\n" for c in CAPABILITIES) + b".\r\n"
             return [ok("capability list follows"), Send(listing)]
-        if verb == "NOOP" and self.mailbox is not None:
-            return [ok()]
         if verb in ("USER", "PASS", "APOP", "AUTH"):
             return self.authorization(verb, rest)
         if self.mailbox is None:

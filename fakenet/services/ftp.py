@@ -4,38 +4,28 @@ fakenet/protocols/ftp.py asks for data connections with OpenPassive and
 Transfer actions, which plain tcpserver does not know. `FtpSession` wraps the
 protocol and does the socket half: it opens the passive listener on the
 address the client dialled (synchronously, so the 227/229 reply goes out in
-order) and turns each Transfer into a `DataTransfer` that `FtpListener`, a
-tcpserver listener, awaits in line: the 150 is flushed, the data connection
-is accepted and served, and only then is the protocol told the outcome and
-its 226 sent. Everything else (connect/close journalling, Notes) is
-tcpserver's.
+order) and turns each Transfer into a tcpserver `Await` action, which
+tcpserver carries out in line: the 150 is flushed, the data connection is
+accepted and served, and only then is the protocol told the outcome and its
+226 sent. Everything else (connect/close journalling, Notes) is tcpserver's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
-from dataclasses import dataclass
 from typing import Any
 
 from fakenet.protocols.ftp import FtpControl, OpenPassive, Transfer
-from fakenet.sansio import Action, Close, Note
+from fakenet.sansio import Close, Note
 from fakenet.service import Closable, ServiceContext, ServiceStarter
-from fakenet.tcpserver import TCPListener, bind_socket, track, untrack
+from fakenet.tcpserver import Await, bind_socket, serve_tcp, track, untrack
 from fakenet.world import Binding
 
 PASSIVE_TIMEOUT = 30.0   # an unused passive listener is closed after this long
 ACCEPT_TIMEOUT = 10.0    # how long a transfer waits for the client's data connection
-
-
-@dataclass(frozen=True)
-class DataTransfer:
-    """I/O-level action: serve `data` on `session`'s passive listener, then report."""
-
-    session: FtpSession
-    data: bytes
-    command: str
 
 
 class FtpSession:
@@ -64,7 +54,7 @@ class FtpSession:
             if isinstance(action, OpenPassive):
                 out += self.expand(self.open_passive())
             elif isinstance(action, Transfer):
-                out.append(DataTransfer(self, action.data, action.command))
+                out.append(Await(functools.partial(self.transfer, action.data, action.command)))
             else:
                 if isinstance(action, Close):
                     self.close_passive()
@@ -78,7 +68,7 @@ class FtpSession:
         except OSError:
             return self.control.passive_failed()
         self.passive = sock
-        track(sock.fileno())
+        track(sock)
         self._expiry = asyncio.get_running_loop().call_later(PASSIVE_TIMEOUT, self.close_passive)
         return self.control.passive_opened(self.address, sock.getsockname()[1])
 
@@ -87,7 +77,7 @@ class FtpSession:
             self._expiry.cancel()
             self._expiry = None
         if self.passive is not None:
-            untrack(self.passive.fileno())
+            untrack(self.passive)
             self.passive.close()
             self.passive = None
 
@@ -115,38 +105,17 @@ class FtpSession:
             detail["error"] = f"{type(exc).__name__}: {exc}"
         finally:
             if sock is not None:
-                untrack(sock.fileno())
+                untrack(sock)
                 sock.close()
         note = Note("ftp-data", detail, data if detail["ok"] else None)
         return [note, *self.expand(self.control.transfer_done(bool(detail["ok"])))]
 
 
-class FtpListener(TCPListener):
-    """A tcpserver listener that also carries out DataTransfer actions, in order."""
-
-    async def _run(self, actions: list[Action], writer: asyncio.StreamWriter,
-                   dst: tuple[str, int], peer: tuple[str, int]) -> bool:
-        for action in actions:
-            if isinstance(action, DataTransfer):
-                await writer.drain()
-                follow = await action.session.transfer(action.data, action.command)
-                if await self._run(follow, writer, dst, peer):
-                    return True
-            elif await super()._run([action], writer, dst, peer):
-                return True
-        return False
-
-
 async def start_ftp(ctx: ServiceContext, binding: Binding) -> Closable:
-    sock = bind_socket(binding.address, binding.listen.port, socket.SOCK_STREAM)
-
     def session() -> FtpSession:
         return FtpSession(FtpControl(ctx.world, binding), binding.address)
 
-    listener = FtpListener(ctx.journal, sock, session,
-                           endpoint=binding.kind.name, role="service", tls=None,
-                           implicit=False, reset=False)
-    return await listener.start()
+    return await serve_tcp(ctx, binding, session)
 
 
 STARTERS: dict[str, ServiceStarter] = {"ftp": start_ftp}

@@ -29,15 +29,18 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from fakenet.journal import CLOSE, CONNECT, Journal
 from fakenet.protocols.accounts import authenticate
 from fakenet.service import Closable, ServiceContext, ServiceStarter
-from fakenet.tcpserver import _sni, _with_sni_hook, bind_socket, track, untrack
+from fakenet.tcpserver import (
+    address_pair,
+    bind_socket,
+    handshake_detail,
+    record_sni,
+    track,
+    untrack,
+)
 from fakenet.tls import certificate_names
 from fakenet.world import Binding, World
 
 HANDSHAKE_TIMEOUT = 10.0
-
-
-def _addr(info: Any) -> tuple[str, int]:
-    return (str(info[0]), int(info[1])) if info else ("", 0)
 
 
 class ConnectionRecord:
@@ -45,14 +48,13 @@ class ConnectionRecord:
 
     def __init__(self, journal: Journal, endpoint: str, transport: asyncio.BaseTransport) -> None:
         self.journal, self.endpoint = journal, endpoint
-        self.dst = _addr(transport.get_extra_info("sockname"))
-        self.peer = _addr(transport.get_extra_info("peername"))
-        raw = transport.get_extra_info("socket")
-        self.fd = raw.fileno() if raw is not None else -1
+        self.dst = address_pair(transport.get_extra_info("sockname"))
+        self.peer = address_pair(transport.get_extra_info("peername"))
+        self.sock = transport.get_extra_info("socket")
         self.hasher = hashlib.sha256()
         self.nbytes = 0
         self.closed = False
-        track(self.fd)
+        track(self.sock)
         self.note(CONNECT)
 
     def note(self, kind: str, detail: dict[str, Any] | None = None, data: bytes | None = None,
@@ -68,16 +70,12 @@ class ConnectionRecord:
         if error is not None or transport is None:
             self.note("tls-handshake", {"ok": False, "error": error or "no transport"})
             return
-        sslobj = transport.get_extra_info("ssl_object")
-        self.note("tls-handshake", {
-            "ok": True, "sni": _sni.get(sslobj) if sslobj is not None else None,
-            "version": sslobj.version() if sslobj is not None else None,
-        })
+        self.note("tls-handshake", handshake_detail(transport.get_extra_info("ssl_object")))
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            untrack(self.fd)
+            untrack(self.sock)
             self.note(CLOSE, nbytes=self.nbytes, sha256=self.hasher.hexdigest())
 
 
@@ -183,11 +181,11 @@ class SMTPListener:
     """One listening socket serving aiosmtpd; `close()` stops it."""
 
     def __init__(self, server: asyncio.Server, sock: socket.socket) -> None:
-        self.server, self.fd = server, sock.fileno()
-        track(self.fd)
+        self.server, self.sock = server, sock
+        track(sock)
 
     async def close(self) -> None:
-        untrack(self.fd)
+        untrack(self.sock)
         self.server.close()
 
 
@@ -207,7 +205,7 @@ async def start_smtp(ctx: ServiceContext, binding: Binding) -> Closable:
     quiet_aiosmtpd()
     loop = asyncio.get_running_loop()
     handler = MailHandler(ctx.world, ctx.journal, binding)
-    context = _with_sni_hook(ctx.tls.server_context(certificate_names(binding)))
+    context = record_sni(ctx.tls.server_context(certificate_names(binding)))
     hostname = binding.host.names[0] if binding.host.names else binding.address
     common: dict[str, Any] = {
         "hostname": hostname, "ident": "fakenet ESMTP", "auth_required": True,

@@ -34,6 +34,7 @@ from sandbox.app.control import CONTROL as _CONTROL
 from sandbox.app.control import app_id as _app_id
 from sandbox.app.control import raise_reply as _raise_reply
 from sandbox.app.control import service_path as _service_path
+from sandbox.wire import HEAD as _HEAD
 from sandbox.wire import WireError as _WireError
 from sandbox.wire import encode as _encode
 from sandbox.wire import read_frame as _read_frame
@@ -94,9 +95,10 @@ def _parse_address(family: int, address: object, what: str) -> tuple[str, int]:
                 raise TypeError("an integer is required")
             if not 0 <= flow <= 0xFFFFF:
                 raise OverflowError(f"{what}(): flowinfo must be 0-1048575.")
-    elif not isinstance(address, tuple) or len(address) != 2:
-        raise TypeError(f"{AddressFamily(family).name} address must be tuple, "
-                        f"not {type(address).__name__}")
+    elif not isinstance(address, tuple):
+        raise TypeError(f"{what}(): AF_INET address must be tuple, not {type(address).__name__}")
+    elif len(address) != 2:
+        raise TypeError("AF_INET address must be a pair (host, port)")
     host = _host_text(address[0])
     port = _check_port(address[1], what)
     if host == "":
@@ -114,14 +116,16 @@ _spares: list[tuple[int, str, int]] = []
 def _take_spare(target_fd: int) -> bool:
     """Put a spare connected channel in place of `target_fd`; False if none."""
     key = (_os.getpid(), _os.environ.get("SANDBOX_SERVICE", ""))
-    while _spares:
-        owner, path, fd = _spares.pop()
+    while True:
+        try:
+            owner, path, fd = _spares.pop()  # atomic: threads may connect at once
+        except IndexError:
+            return False
         if (owner, path) == key:
             _os.dup2(fd, target_fd)
             _os.close(fd)
             return True
         _os.close(fd)
-    return False
 
 
 def _refill_spare() -> None:
@@ -187,10 +191,8 @@ class socket(_real.socket):
         self._sb_udp = (type & ~_options.TYPE_FLAGS) == SOCK_DGRAM
         self._sb_desc: str | None = None
         self._sb_peer: tuple | None = None
-        self._sb_sockname: tuple | None = None
         self._sb_retained = False
         self._sb_eof = False
-        self._sb_bound = False
         nonblocking = bool(type & getattr(_real, "SOCK_NONBLOCK", 0))
         self.settimeout(0.0 if nonblocking else _default_timeout)
 
@@ -238,6 +240,9 @@ class socket(_real.socket):
             reply = _channel_request(self.fileno(), {
                 "op": "connect", "app": _app_id(), "family": int(self.family), "host": host,
                 "port": port, "hint": hint, "timeout": connect_timeout}, wait, spare)
+        except OSError:
+            self._sb_fresh_channel()  # the service may still answer on this one
+            raise
         finally:
             self.settimeout(tmo)
         _refill_spare()
@@ -246,7 +251,6 @@ class socket(_real.socket):
             _raise_reply(reply)
         self._sb_desc = reply["desc"]
         self._sb_peer = tuple(reply["peername"])
-        self._sb_sockname = tuple(reply["sockname"])
 
     def connect(self, address: object) -> None:
         self._sb_connect(address, None)
@@ -254,10 +258,8 @@ class socket(_real.socket):
     def connect_ex(self, address: object) -> int:
         try:
             self._sb_connect(address, None)
-        except (TypeError, OverflowError):
-            raise
         except gaierror:
-            raise
+            raise  # as the standard connect_ex: name errors raise, socket errors return
         except OSError as exc:
             return exc.errno or _errno.EIO
         return 0
@@ -265,10 +267,9 @@ class socket(_real.socket):
     # ------------------------------------------------------------ things the sandbox refuses
     def bind(self, address: object) -> None:
         host, port = _parse_address(self.family, address, "bind")
-        if host in ("0.0.0.0", "::") and port == 0:
-            self._sb_bound = True
-            return
-        raise _err(_options.bind_errno(host, port) or _errno.EACCES)
+        code = _options.bind_errno(host, port)
+        if code:
+            raise _err(code)
 
     def listen(self, backlog: int = 0) -> None:
         raise _err(_errno.EACCES, "listening sockets are not supported")
@@ -309,6 +310,8 @@ class socket(_real.socket):
             raise SocketApiNotImplementedError("getsockopt is not implemented")
         if self._closed:
             raise _err(_errno.EBADF)
+        if not 0 <= buflen <= 1024:
+            raise OSError("getsockopt buflen out of range")
         if level == SOL_SOCKET and optname == SO_TYPE:
             return int(self.type)
         if level == SOL_SOCKET and optname == SO_ERROR:
@@ -406,6 +409,8 @@ class socket(_real.socket):
 
     def _sb_sendto(self, data: Any, address: object) -> int:
         payload = bytes(memoryview(data))
+        if len(payload) > 0xFFFF:  # no datagram is that long (nor any frame to the service)
+            raise _err(_errno.EMSGSIZE)
         header: dict[str, Any] = {"op": "udp_send"}
         if address is not None:
             host, port = _parse_address(self.family, address, "sendto")
@@ -415,7 +420,6 @@ class socket(_real.socket):
         self._sb_udp_open()
         header["desc"] = self._sb_desc
         reply, _ = _CONTROL.call(header, payload)
-        self._sb_sockname = tuple(reply["sockname"])
         return int(reply["n"])
 
     def sendto(self, data: Any, flags_or_address: Any, address: Any = None) -> int:
@@ -441,18 +445,19 @@ class socket(_real.socket):
         if bufsize < 0:
             raise ValueError("negative buffersize in recvfrom")
         self._sb_udp_open()
-        head = self._sb_read(8)
-        hlen, plen = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
+        hlen, plen = _HEAD.unpack(self._sb_read(_HEAD.size))
         header = _json.loads(self._sb_read(hlen))
         data = self._sb_read(plen) if plen else b""
         return data[:bufsize], tuple(header["addr"])
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
         if not self._sb_udp:
-            return _socket.socket.recv(self, bufsize, flags), None
+            return self.recv(bufsize, flags), None
         return self._sb_recvfrom(bufsize)
 
     def recvfrom_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> tuple[int, Any]:
+        if not self._sb_udp:
+            return self.recv_into(buffer, nbytes, flags), None
         data, addr = self._sb_recvfrom(nbytes or len(buffer))
         memoryview(buffer).cast("B")[: len(data)] = data
         return len(data), addr

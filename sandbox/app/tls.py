@@ -10,7 +10,6 @@ the service rather than to the channel.
 from __future__ import annotations
 
 import errno
-import os
 import ssl
 from typing import Any
 
@@ -33,19 +32,15 @@ class SandboxSSLSocket(ssl.SSLSocket):
     def _sb(self) -> str | None:
         return self.__dict__.get("_sb_desc")
 
-    def getpeername(self) -> Any:
-        desc = self._sb()
-        if desc is None:
-            return super().getpeername()
-        reply, _ = CONTROL.call({"op": "peername", "desc": desc})
+    def _sb_name(self, op: str) -> Any:
+        reply, _ = CONTROL.call({"op": op, "desc": self._sb()})
         return tuple(reply["value"])
 
+    def getpeername(self) -> Any:
+        return super().getpeername() if self._sb() is None else self._sb_name("peername")
+
     def getsockname(self) -> Any:
-        desc = self._sb()
-        if desc is None:
-            return super().getsockname()
-        reply, _ = CONTROL.call({"op": "sockname", "desc": desc})
-        return tuple(reply["value"])
+        return super().getsockname() if self._sb() is None else self._sb_name("sockname")
 
     def setsockopt(self, level: int, optname: int, value: Any, optlen: Any = None) -> None:
         if self._sb() is None:
@@ -82,5 +77,3 @@ class SandboxSSLSocket(ssl.SSLSocket):
 def install() -> None:
     """Make every SSLContext wrap sockets with the sandbox-aware class."""
     ssl.SSLContext.sslsocket_class = SandboxSSLSocket
-    if os.environ.get("SANDBOX_TLS_DEBUG"):
-        print("sandbox tls installed")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import select
 import socket
@@ -23,15 +22,17 @@ from sandbox.service.resolve import (
     ResolveError,
     Resolver,
     choose,
+    resolver_errors,
     sockaddr,
     system_resolver,
 )
 from sandbox.service.table import Clock, DescriptorTable, Entry, ServiceError
 from sandbox.service.workers import Workers
-from sandbox.wire import WireError, read_frame, send_frame
+from sandbox.wire import WireError, encode, read_frame, send_frame
 
 BUF = 1 << 20
 CHANNEL_BUF = 1 << 20
+F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
 def error_reply(exc: BaseException) -> dict[str, Any]:
@@ -139,7 +140,7 @@ class Service:
             return None
         entry = self.table.add(app, "tcp", family, real)
         self._prepare_channel(conn)
-        entry.channels.append(conn)
+        entry.add_channel(conn)
         send_frame(conn, {"ok": True, "desc": entry.desc, "sockname": list(real.getsockname()),
                           "peername": list(real.getpeername())})
         return entry
@@ -161,7 +162,7 @@ class Service:
                     if not n:
                         break
                     real.sendall(view[:n])
-                    table.meter[app] += n
+                    table.count(app, n)
                     entry.last = table.clock.now()
         except OSError as exc:
             if not entry.closed and exc.errno not in (errno.EBADF, None):
@@ -173,14 +174,7 @@ class Service:
                 real.shutdown(socket.SHUT_WR)
             entry.wr_done.set()
             _wait_hangup(chan)
-        with entry.lock:
-            if chan in entry.channels:
-                entry.channels.remove(chan)
-            detach = entry.retained and not entry.close_requested and not entry.closed
-        if detach:
-            chan.close()
-            return
-        table.close(entry)
+        self._channel_ended(entry, chan)
 
     def _inbound(self, entry: Entry) -> None:
         """real socket -> the current channel; EOF or error is passed on to the app."""
@@ -217,9 +211,7 @@ class Service:
                 chan.sendall(data)
                 return
             except OSError:
-                with entry.lock:
-                    if chan in entry.channels:
-                        entry.channels.remove(chan)
+                entry.channel_ended(chan)
 
     def _attach(self, conn: socket.socket, app: str, req: dict[str, Any]) -> None:
         try:
@@ -229,10 +221,8 @@ class Service:
             conn.close()
             return
         self._prepare_channel(conn)
-        with entry.lock:
-            entry.retained = True
-            entry.channels.append(conn)
-            entry.lock.notify_all()
+        entry.retained = True
+        entry.add_channel(conn)
         send_frame(conn, {"ok": True, "kind": entry.kind, "family": entry.family})
         if entry.kind == "tcp":
             self._outbound(entry, conn)
@@ -244,39 +234,35 @@ class Service:
         family = _family(req.get("family"))
         real = socket.socket(family, socket.SOCK_DGRAM)
         entry = self.table.add(app, "udp", family, real)
-        entry.channels.append(conn)
+        entry.add_channel(conn)
         send_frame(conn, {"ok": True, "desc": entry.desc})
         self.workers.submit(self._udp_inbound, entry)
         self._udp_watch(entry, conn)
 
     def _udp_inbound(self, entry: Entry) -> None:
+        """Datagrams from the real socket -> the current channel, one frame each."""
         while not entry.closed:
             try:
                 data, peer = entry.sock.recvfrom(65536)
             except OSError:
-                if entry.closed:
-                    return
-                continue
+                continue  # an ICMP error on a connected socket; or closed: the loop ends
             if peer is None or entry.closed:
-                if entry.closed:
-                    return
                 continue
             entry.last = self.table.clock.now()
-            header = json.dumps({"addr": list(peer)}).encode()
-            frame = len(header).to_bytes(4, "big") + len(data).to_bytes(4, "big") + header + data
-            self._deliver(entry, memoryview(frame))
+            self._deliver(entry, memoryview(encode({"addr": list(peer)}, data)))
 
     def _udp_watch(self, entry: Entry, chan: socket.socket) -> None:
         """A UDP channel carries nothing app -> service; wait for it to end."""
         _wait_hangup(chan)
-        with entry.lock:
-            if chan in entry.channels:
-                entry.channels.remove(chan)
-            detach = entry.retained and not entry.close_requested and not entry.closed
-        if detach:
+        self._channel_ended(entry, chan)
+
+    def _channel_ended(self, entry: Entry, chan: socket.socket) -> None:
+        """A channel is done: a pickled socket waits for the next instance to attach;
+        otherwise the descriptor closes with its last channel."""
+        if entry.channel_ended(chan):
             chan.close()
-            return
-        self.table.close(entry)
+        else:
+            self.table.close(entry)
 
     # ---------------------------------------------------------------- control
     def _control_loop(self, conn: socket.socket, app: str) -> None:
@@ -370,12 +356,11 @@ class Service:
                 n = entry.sock.send(payload)
             else:
                 port = _port(req.get("port"))
+                # Judged per datagram, by this datagram's destination (DST-9).
                 addr, _ = choose(self.policy, self.resolver, entry.family, _str(target, "host"),
                                  port, "udp", None)
-                if addr.value == 0xFFFFFFFF:  # never reached: broadcast is special
-                    raise ServiceError(errno.EACCES)
                 n = entry.sock.sendto(payload, sockaddr(entry.family, addr, port))
-            self.table.meter[app] += n
+            self.table.count(app, n)
             return {"ok": True, "n": n, "sockname": list(entry.sock.getsockname())}, b""
         raise ServiceError(errno.EINVAL, f"unknown op {op!r}")
 
@@ -390,7 +375,7 @@ class Service:
         family = int(req.get("family", 0))
         args = (int(req.get("type", 0)), int(req.get("proto", 0)),
                 int(req.get("flags", 0)) | socket.AI_NUMERICHOST)
-        try:
+        with resolver_errors():
             if host is None:
                 infos = socket.getaddrinfo(None, port, family, *args)
             else:
@@ -398,10 +383,6 @@ class Service:
                 infos = []
                 for addr in self.resolver(host, family):
                     infos.extend(socket.getaddrinfo(str(addr), port, family, *args))
-        except socket.gaierror as exc:
-            raise ResolveError(exc.errno or socket.EAI_NONAME, exc.strerror or str(exc)) from exc
-        except UnicodeError as exc:
-            raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
         if not infos:
             raise ResolveError(socket.EAI_NONAME, "Name or service not known")
         return [[int(f), int(t), int(p), c, list(sa)] for f, t, p, c, sa in infos
@@ -411,12 +392,8 @@ class Service:
         host = _str(req.get("host"), "host")
         if "\x00" in host:
             raise ResolveError(socket.EAI_NONAME, "Name or service not known")
-        try:
+        with resolver_errors():
             name, aliases, addrs = socket.gethostbyname_ex(host)
-        except socket.gaierror as exc:
-            raise ResolveError(exc.errno or socket.EAI_NONAME, exc.strerror or str(exc)) from exc
-        except (socket.herror, UnicodeError) as exc:
-            raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
         return [name, aliases, addrs]
 
     # ---------------------------------------------------------------- admin
@@ -445,7 +422,7 @@ def _splice_relay(chan: socket.socket, real: socket.socket, entry: Entry,
         return False
     try:
         with contextlib.suppress(OSError):
-            fcntl.fcntl(wr, 1031, BUF)  # F_SETPIPE_SZ
+            fcntl.fcntl(wr, F_SETPIPE_SZ, BUF)
         src, dst, app = chan.fileno(), real.fileno(), entry.app
         first = True
         while True:
@@ -461,7 +438,7 @@ def _splice_relay(chan: socket.socket, real: socket.socket, entry: Entry,
             left = n
             while left:
                 left -= splice(rd, dst, left)
-            table.meter[app] += n
+            table.count(app, n)
             entry.last = table.clock.now()
     finally:
         os.close(rd)

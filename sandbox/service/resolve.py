@@ -8,13 +8,13 @@ client-supplied name contains the address (EXC-2..5).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 
 from sandbox.addresses import Address, InvalidHost, normalise_hostname, read_host
-from sandbox.policy import GMAIL_PORTS, Policy, Verdict
+from sandbox.policy import Policy, Verdict
 from sandbox.service.table import ServiceError
 
 Resolver = Callable[[str, int], list[Address]]
@@ -29,26 +29,27 @@ class ResolveError(Exception):
         self.message = message
 
 
-def system_resolver(name: str, family: int) -> list[Address]:
-    """The namespace's stub resolver (glibc getaddrinfo)."""
+@contextlib.contextmanager
+def resolver_errors() -> Iterator[None]:
+    """Turn the stdlib resolver's failures into ResolveError (gaierror for the app)."""
     try:
-        infos = socket.getaddrinfo(name, None, family, socket.SOCK_STREAM)
+        yield
     except socket.gaierror as exc:
         raise ResolveError(exc.errno or socket.EAI_NONAME, exc.strerror or str(exc)) from exc
-    except UnicodeError as exc:
+    except (socket.herror, UnicodeError) as exc:
         raise ResolveError(socket.EAI_NONAME, str(exc)) from exc
+
+
+def system_resolver(name: str, family: int) -> list[Address]:
+    """The namespace's stub resolver (glibc getaddrinfo)."""
+    with resolver_errors():
+        infos = socket.getaddrinfo(name, None, family, socket.SOCK_STREAM)
     out: list[Address] = []
     for fam, _t, _p, _c, sa in infos:
         addr = Address.parse(str(sa[0]))
         if addr not in out and fam in (socket.AF_INET, socket.AF_INET6):
             out.append(addr)
     return out
-
-
-@dataclass(frozen=True)
-class Target:
-    address: Address
-    sockaddr: tuple
 
 
 def sockaddr(family: int, address: Address, port: int) -> tuple:
@@ -90,7 +91,7 @@ def choose(policy: Policy, resolver: Resolver, family: int, host: str, port: int
         except InvalidHost:
             exc_name = None
     owned: frozenset[Address] = frozenset()
-    if exc_name in GMAIL_PORTS:
+    if exc_name in policy.gmail_ports:
         try:
             owned = frozenset(resolver(exc_name, socket.AF_UNSPEC))
         except ResolveError:

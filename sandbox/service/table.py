@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import secrets
 import socket
 import threading
@@ -24,15 +25,9 @@ class ServiceError(Exception):
     """An error the service reports to the app as an errno."""
 
     def __init__(self, code: int, message: str = "") -> None:
-        super().__init__(code, message or _strerror(code))
         self.errno = code
-        self.message = message or _strerror(code)
-
-
-def _strerror(code: int) -> str:
-    import os
-
-    return os.strerror(code)
+        self.message = message or os.strerror(code)
+        super().__init__(code, self.message)
 
 
 class Clock:
@@ -75,6 +70,20 @@ class Entry:
     def inbound(self) -> socket.socket | None:
         return self.channels[-1] if self.channels else None
 
+    def add_channel(self, chan: socket.socket) -> None:
+        """`chan` becomes the newest channel; wakes a delivery waiting for one."""
+        with self.lock:
+            self.channels.append(chan)
+            self.lock.notify_all()
+
+    def channel_ended(self, chan: socket.socket) -> bool:
+        """Forget `chan`; True if the socket lives on without it (pickled, not closed),
+        False if its end closes the descriptor."""
+        with self.lock:
+            if chan in self.channels:
+                self.channels.remove(chan)
+            return self.retained and not self.close_requested and not self.closed
+
 
 class DescriptorTable:
     def __init__(self, clock: Clock, idle_limit: float = IDLE_LIMIT) -> None:
@@ -87,6 +96,7 @@ class DescriptorTable:
         self._finished: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
         self.meter: Counter[str] = Counter()
+        self._meter_lock = threading.Lock()
 
     def add(self, app: str, kind: str, family: int, sock: socket.socket) -> Entry:
         entry = Entry(secrets.token_hex(16), app, kind, family, sock, self.clock.now())
@@ -151,8 +161,10 @@ class DescriptorTable:
             self.close(entry, reclaimed=True)
         return [e.desc for e in stale]
 
-    def count(self, bytes_out: int, app: str) -> None:
-        self.meter[app] += bytes_out
+    def count(self, app: str, bytes_out: int) -> None:
+        """Meter outgoing bytes (API-8); relays of one app run on many threads."""
+        with self._meter_lock:
+            self.meter[app] += bytes_out
 
     def close_all(self) -> None:
         with self._lock:

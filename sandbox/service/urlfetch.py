@@ -13,7 +13,7 @@ import socket
 import ssl
 from typing import TYPE_CHECKING, Any
 
-from sandbox.service.resolve import choose, sockaddr
+from sandbox.service.resolve import ResolveError, choose, sockaddr
 from sandbox.service.table import ServiceError
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def fetch(service: Service, app: str, req: dict[str, Any], raw: bytes) -> tuple[
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
             addr, _ = choose(service.policy, service.resolver, family, host, port, "tcp", host)
-        except Exception as exc:
+        except (ServiceError, ResolveError) as exc:
             last = exc
             continue
         sock = socket.create_connection(sockaddr(family, addr, port)[:2], timeout=timeout)
@@ -69,7 +69,7 @@ def fetch(service: Service, app: str, req: dict[str, Any], raw: bytes) -> tuple[
                 ctx = ssl.create_default_context(cafile=service.cafile)
                 sock = ctx.wrap_socket(sock, server_hostname=host)
             sock.sendall(request)
-            service.table.meter[app] += len(request)
+            service.table.count(app, len(request))
             chunks, total = [], 0
             while True:
                 data = sock.recv(65536)

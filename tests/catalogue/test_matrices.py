@@ -32,8 +32,8 @@ def test_matrix_loads_and_aims_at_watched_world_destinations(name, world):
 
 def test_required_clauses_are_in_the_matrices():
     clauses = {c.clause for name in NAMES for c in matrix(name)}
-    required = {f"DST-{n}" for n in range(1, 11) if n != 9} | {"DST-9"} \
-        | {f"EXC-{n}" for n in range(1, 7)} | {"GCE-1", "P25-1", "P25-2", "FTP-2"}
+    required = {f"DST-{n}" for n in range(1, 11)} | {f"EXC-{n}" for n in range(1, 7)} \
+        | {"GCE-1", "P25-1", "P25-2", "FTP-2"}
     assert required <= clauses, sorted(required - clauses)
 
 
@@ -98,6 +98,7 @@ def test_good_row_expands(tmp_path):
     (("tcp = [7]", 'tcp = [7]\nwatch = ["8.8.4.5"]'), "neither a world address"),
     (("tcp = [7]", 'tcp = [7]\nfamily = "ipv6"'), "has no ipv6 address"),
     (("tcp = [7]", 'tcp = [7]\nmode = "rebind"\ntarget = "x.example"'), "not a rebinding name"),
+    (("tcp = [7]", "tcp = [7]\nhint = 3"), "hint must be a host name string"),
     (("tcp = [7]", ""), "names no tcp or udp ports"),
     (('expected = "blocked"\n', ""), "missing or non-string 'expected'"),
 ])

@@ -13,6 +13,7 @@ import pytest
 from fakenet import NamespaceUnavailable, WorldError, WorldHandle, namespace
 from fakenet.handle import processes_in_namespace
 from fakenet.services import STARTERS
+from fakenet.world import DEFAULT_WORLD, WorldDataError, load_world
 from tests.fakenet.worlds import core_world_text
 
 
@@ -34,6 +35,8 @@ def test_stop_leaves_no_process_namespace_mount_or_workdir(core_world_file: Path
     with open("/proc/self/mountinfo") as mounts:
         assert str(workdir) not in mounts.read()
     world.stop()  # idempotent
+    with pytest.raises(WorldError, match="stopped"):
+        world.enter(["true"])  # its pid may be another process's by now
 
 
 def test_a_long_lived_child_talks_through_pipes(world: WorldHandle) -> None:
@@ -126,3 +129,19 @@ def test_ip_batch_covers_addresses_ranges_broadcast_multicast(world: WorldHandle
     assert "route add 224.0.0.0/4 dev lo" in script
     assert "route add local ff00::/8 dev lo" in script
     assert "127.0.0.1/32" not in script and "0.0.0.0/32" not in script
+
+
+@pytest.mark.parametrize("change,message", [
+    (('role = "google-public-dns"\n', ""),
+     r"\[\[host\]\] #1 \('google-dns-a'\): missing key 'role'"),
+    (('ipv4 = ["8.8.8.8"]', 'ipv4 = ["8.8.8.888"]'), r"\[\[host\]\] #1 .*8\.8\.8\.888"),
+    (('listen = ["udp/53", "tcp/53"]', 'listen = ["tcp/x"]'), r"\[service\.dns\]: bad listen"),
+])
+def test_a_bad_world_file_names_the_entry(tmp_path: Path, change: tuple[str, str],
+                                          message: str) -> None:
+    text = DEFAULT_WORLD.read_text()
+    assert change[0] in text
+    path = tmp_path / "bad.toml"
+    path.write_text(text.replace(change[0], change[1], 1))
+    with pytest.raises(WorldDataError, match=message):
+        load_world(path)

@@ -256,6 +256,37 @@ def test_interrupted_run_still_writes_results(tmp_path):
     assert run.interrupted and run.candidate == "native-local"
 
 
+def test_interrupted_before_any_result_still_writes_results(tmp_path):
+    first_interrupts = INTERRUPTED.replace("def test_first():\n    pass",
+                                           "def test_first():\n    raise KeyboardInterrupt")
+    proc, results = run_pytest(tmp_path, first_interrupts)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert results == {}
+    assert load_results(tmp_path / "out" / "results.json").run.interrupted
+
+
+STOPS_AT_FIRST = '''
+import pytest
+
+@pytest.mark.clause("API-1", "MUST")
+def test_fails():
+    assert False
+
+@pytest.mark.clause("API-1", "MUST")
+def test_passes():
+    pass
+'''
+
+
+def test_exitfirst_is_an_interrupted_run(tmp_path):
+    """-x stops the run early (serially pytest calls that TESTS_FAILED, under
+    xdist INTERRUPTED): either way the results say cases may be missing, exit 2."""
+    proc, results = run_pytest(tmp_path, STOPS_AT_FIRST, "-x")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert set(results) == {"test_fails"}
+    assert load_results(tmp_path / "out" / "results.json").run.interrupted
+
+
 def test_candidate_python_option(tmp_path):
     source = '''
 import pytest

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from conformance.adapters.native import NativeAdapter, NativePy27Adapter
-from conformance.fixtures import CaseState, EvidenceUnavailable, RunState, Verdict, default_world
+from conformance.fixtures import CaseState, RunState, default_world
 from conformance.instance import Instance
+from conformance.verdict import EvidenceUnavailable, Verdict
 from tests.fakenet.worlds import write_core_world
 
 pytestmark = pytest.mark.world

@@ -9,7 +9,6 @@ dialled here).
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from sandbox.service.__main__ import serve
 from sandbox.service.core import Service
 from sandbox.service.resolve import ResolveError
 from sandbox.service.table import Clock
+from tests.harness.helpers import EchoServer
 
 LOOPBACK = Address.parse("127.0.0.1")
 
@@ -84,38 +84,7 @@ def sandbox_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 @pytest.fixture
 def echo_server() -> Iterator[tuple[str, int]]:
-    """A loopback TCP echo server; records how many connections it saw."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    srv.settimeout(0.2)
-    stop = threading.Event()
-    accepted: list[int] = []
-
-    def handle(conn: socket.socket) -> None:
-        with conn:
-            while True:
-                try:
-                    data = conn.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                conn.sendall(data)
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                continue
-            accepted.append(1)
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    echo_server.accepted = accepted  # type: ignore[attr-defined]
-    yield srv.getsockname()
-    stop.set()
-    t.join()
-    srv.close()
+    """A loopback TCP echo server (the harness tests' own)."""
+    server = EchoServer()
+    yield server.sock.getsockname()
+    server.close()

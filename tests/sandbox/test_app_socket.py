@@ -326,3 +326,37 @@ def test_getpeername_renews_the_idle_clock(sandbox_service, echo_server) -> None
     fake.now += IDLE_LIMIT + 1
     assert len(svc.table.sweep()) == 1
     s.close()
+
+
+def test_recvfrom_on_tcp_is_recv_with_no_address(sandbox_service, echo_server) -> None:
+    s = sb.create_connection(echo_server, timeout=5)
+    s.sendall(b"abc")
+    got, buf = b"", bytearray(8)
+    while len(got) < 3:
+        n, addr = s.recvfrom_into(buf)
+        assert addr is None and n
+        got += bytes(buf[:n])
+    assert got == b"abc"
+    s.sendall(b"de")
+    got = b""
+    while len(got) < 2:
+        data, addr = s.recvfrom(8)
+        assert addr is None and data
+        got += data
+    assert got == b"de"
+    s.close()
+
+
+def test_bad_sizes_raise_as_the_standard_module(sandbox_service) -> None:
+    s = sb.socket()
+    for buflen in (-1, 1025):
+        with pytest.raises(OSError, match="buflen out of range"):
+            s.getsockopt(sb.SOL_SOCKET, sb.SO_KEEPALIVE, buflen)
+    with pytest.raises(TypeError, match="pair"):
+        s.connect(("127.0.0.1", 7, 0))
+    u = sb.socket(sb.AF_INET, sb.SOCK_DGRAM)
+    with pytest.raises(OSError) as info:
+        u.sendto(b"x" * (1 << 17), ("127.0.0.1", 9))
+    assert info.value.errno == errno.EMSGSIZE
+    u.close()
+    s.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +20,8 @@ from sandbox.addresses import (
 )
 from sandbox.policy import Policy, is_special
 from sandbox.ranges import load_google
+from sandbox.service.resolve import Resolver, choose
+from sandbox.service.table import ServiceError
 
 POLICY = Policy(load_google().range_set())
 A = Address.parse
@@ -194,9 +198,8 @@ def test_no_spelling_of_a_blocked_ipv4_address_is_allowed(pair: tuple[int, str],
         spelled = read_host(spelling)
     except InvalidHost:
         return  # rejected as invalid: fine
-    if spelled.address is not None:
-        assert spelled.address == Address(4, value)
-        assert not POLICY.decide(spelled.address, port, proto).allowed
+    assert spelled.address == Address(4, value)  # never read as a host name
+    assert not POLICY.decide(spelled.address, port, proto).allowed
 
 
 @settings(max_examples=300, deadline=None)
@@ -221,6 +224,57 @@ def test_special_covers_ipv6_outside_global_unicast() -> None:
     assert is_special(A("4000::1")) and is_special(A("fec0::1")) and not is_special(A("2606::1"))
 
 
-@pytest.mark.parametrize("bad", ["10.0.0.256", "1.2.3.4.5", "0x", "08.0.0.1", "1..2", "a.b.c.d"])
+@pytest.mark.parametrize("bad", ["10.0.0.256", "1.2.3.4.5", "08.0.0.1", "1..2", "a.b.c.d"])
 def test_non_addresses_are_not_parsed_as_addresses(bad: str) -> None:
-    assert parse_ipv4_spelling(bad) is None or bad == "0x"
+    assert parse_ipv4_spelling(bad) is None
+
+
+def test_bare_hex_prefix_reads_as_a_blocked_address() -> None:
+    # glibc's inet_aton refuses "0x"; reading it as 0.0.0.0 errs on the blocked side.
+    assert parse_ipv4_spelling("0x") == 0 and not decide("0x", 7)
+
+
+# ------------------------------------------------------------------ DST-8/9, EXC-5 where the
+# service picks the address it dials: every resolution is judged afresh, answer by answer.
+def _resolver(*answers: list[str]) -> Resolver:
+    """Answers in turn, the last one for good (a rebinding name)."""
+    queue = list(answers)
+
+    def resolve(name: str, family: int) -> list[Address]:
+        return [A(a) for a in (queue.pop(0) if len(queue) > 1 else queue[0])]
+
+    return resolve
+
+
+def test_dst8_a_name_rebound_to_a_blocked_address_is_blocked() -> None:
+    resolver = _resolver(["93.184.215.14"], ["10.0.0.1"])
+    addr, _ = choose(POLICY, resolver, socket.AF_INET, "rebind.test", 80, "tcp", None)
+    assert addr == A("93.184.215.14")
+    with pytest.raises(ServiceError) as info:
+        choose(POLICY, resolver, socket.AF_INET, "rebind.test", 80, "tcp", None)
+    assert info.value.errno == errno.EACCES
+
+
+@pytest.mark.parametrize(("answers", "allowed"), [
+    (["10.0.0.2", "93.184.215.14"], "93.184.215.14"),
+    (["93.184.215.14", "10.0.0.2"], "93.184.215.14"),
+    (["fd00::2", "2606:4700:4700::1111"], "2606:4700:4700::1111"),
+])
+def test_dst9_mixed_answers_only_ever_yield_the_allowed_one(answers: list[str],
+                                                            allowed: str) -> None:
+    family = socket.AF_INET6 if ":" in allowed else socket.AF_INET
+    for proto in ("tcp", "udp"):
+        addr, _ = choose(POLICY, _resolver(answers), family, "mixed.test", 80, proto, None)
+        assert addr == A(allowed)
+    with pytest.raises(ServiceError):
+        choose(POLICY, _resolver(["10.0.0.2", "fd00::2"]), 0, "mixed.test", 80, "tcp", None)
+
+
+def test_exc5_a_hint_opens_only_what_the_service_resolves_the_hint_to() -> None:
+    owned = _resolver(["142.250.102.108"])
+    addr, _ = choose(POLICY, owned, socket.AF_INET, "142.250.102.108", 465, "tcp",
+                     "SMTP.GMAIL.COM.")
+    assert addr == A("142.250.102.108")
+    for hint in ("smtp.gmail.com", "smtp.gmail.com\x00", None):
+        with pytest.raises(ServiceError):
+            choose(POLICY, owned, socket.AF_INET, "172.217.16.14", 465, "tcp", hint)

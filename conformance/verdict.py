@@ -1,0 +1,257 @@
+"""The evidence checks a case makes (the `verdict` fixture), over the world's journal.
+
+    verdict.blocked(tried, address="10.0.0.1", port=7, proto="tcp")
+
+Every check records what the clause expects beside what happened (`Check`);
+a failed one raises AssertionError, which the plugin turns into FAIL,
+NON-STRICT or INFORMATIONAL by the case's level. A check the world could not
+have observed (an unwatched port, a host name instead of the dialled
+address) raises EvidenceUnavailable: an ERROR, never a pass.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from conformance.remote import Attempt
+
+if TYPE_CHECKING:  # fixtures.py imports this module
+    from conformance.fixtures import CaseState
+
+
+class EvidenceUnavailable(Exception):
+    """The world cannot observe what a check needs (e.g. no canary on that
+    port): the case cannot reach a verdict, so it is an ERROR, never a pass."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One evidence check: what the clause expects beside what happened."""
+
+    name: str
+    ok: bool
+    expected: str
+    observed: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.name, "ok": self.ok, "expected": self.expected,
+                "observed": self.observed}
+
+
+class Verdict:
+    """Evidence checks over the journal since the case's mark.
+
+    "blocked" = the call raised AND nothing reached the destination;
+    "allowed" = the call succeeded AND traffic reached it;
+    "delivered" = the peer received exactly these bytes.
+    """
+
+    def __init__(self, state: CaseState, world: Any) -> None:
+        self._state = state
+        self._world = world
+
+    # -- raw material ---------------------------------------------------------
+    def events(self, *, address: str | None = None, port: int | None = None,
+               proto: str | None = None, kind: str | Sequence[str] | None = None,
+               role: str | None = None, endpoint: str | None = None) -> list[Any]:
+        """Journal events since the case's mark (settled), filtered."""
+        if self._state.mark is None:
+            raise EvidenceUnavailable("no journal mark was taken for this case")
+        kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
+        if address is not None:
+            address = _journal_address(address)
+        found = []
+        for event in self._world.events(self._state.mark):
+            if address is not None and not _same_address(event.dst[0], address):
+                continue
+            if port is not None and event.dst[1] != port:
+                continue
+            if proto is not None and event.proto != proto:
+                continue
+            if kinds and event.kind not in kinds:
+                continue
+            if role is not None and event.role != role:
+                continue
+            if endpoint is not None and event.endpoint != endpoint:
+                continue
+            found.append(event)
+        return found
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(self._state.checks)
+
+    def evidence(self, entry: Mapping[str, Any]) -> None:
+        """Attach one structured entry to the case's result, e.g. the
+        `{"matrix": {...}}` cell the reports' destination table reads."""
+        self._state.evidence.append(dict(entry))
+
+    def check(self, ok: bool, *, expected: str, observed: str, name: str = "check") -> None:
+        """Record one check; raise AssertionError if it failed."""
+        self._state.checks.append(Check(name, bool(ok), expected, observed))
+        if not ok:
+            raise AssertionError(f"{name}: expected {expected}; observed {observed}")
+
+    # -- the verdicts -----------------------------------------------------------
+    def raised(self, attempt: Attempt, *, errno: str | Sequence[str] | None = None,
+               socket_error: bool | None = None, is_a: str | None = None,
+               timeout: bool | None = None) -> None:
+        """The attempt raised, optionally with errno in `errno` ("EACCES"), as a
+        socket.error (`socket_error=True`), with `is_a` in its MRO."""
+        wants = ["the call raises"]
+        if socket_error:
+            wants.append("a socket.error")
+        if timeout:
+            wants.append("a socket.timeout")
+        if is_a:
+            wants.append(f"an instance of {is_a}")
+        names = (errno,) if isinstance(errno, str) else tuple(errno or ())
+        if names:
+            wants.append(f"errno {' or '.join(names)}")
+        error = attempt.error
+        ok = (error is not None
+              and (socket_error is None or error.is_socket_error == socket_error)
+              and (timeout is None or error.is_timeout == timeout)
+              and (is_a is None or error.is_a(is_a))
+              and (not names or error.has_errno(*names)))
+        self.check(ok, expected=", ".join(wants), observed=attempt.describe(), name="raised")
+
+    def succeeded(self, attempt: Attempt) -> None:
+        self.check(attempt.ok, expected="the call succeeds", observed=attempt.describe(),
+                   name="succeeded")
+
+    def nothing_reached(self, address: str, port: int | None = None,
+                        proto: str | None = None) -> None:
+        """No journal event (connection, datagram, service request) at address:port/proto."""
+        self._require_observable(address, port, proto)
+        hits = self.events(address=address, port=port, proto=proto)
+        where = _where(address, port, proto)
+        self.check(not hits, expected=f"nothing reaches {where}",
+                   observed=_describe_events(hits) if hits else f"nothing reached {where}",
+                   name="nothing-reached")
+
+    def reached(self, address: str, port: int | None = None, proto: str | None = None,
+                kind: str | Sequence[str] | None = None) -> list[Any]:
+        """Some journal event at address:port/proto; returns them."""
+        hits = self.events(address=address, port=port, proto=proto, kind=kind)
+        where = _where(address, port, proto)
+        self.check(bool(hits), expected=f"traffic reaches {where}",
+                   observed=_describe_events(hits) if hits else f"nothing reached {where}",
+                   name="reached")
+        return hits
+
+    def blocked(self, attempt: Attempt, address: str, port: int, proto: str = "tcp") -> None:
+        """Both halves of "blocked": the call raised AND nothing reached address:port/proto.
+        Both are checked (and recorded) even when the first fails."""
+        self._require_observable(address, port, proto)
+        hits = self.events(address=address, port=port, proto=proto)
+        where = _where(address, port, proto)
+        ok = attempt.raised and not hits
+        observed = attempt.describe() + "; " + (
+            _describe_events(hits) if hits else f"nothing reached {where}")
+        self.check(ok, expected=f"the call raises and nothing reaches {where}",
+                   observed=observed, name="blocked")
+
+    def allowed(self, attempt: Attempt, address: str, port: int, proto: str = "tcp") -> None:
+        """The call succeeded AND traffic reached address:port/proto."""
+        hits = self.events(address=address, port=port, proto=proto)
+        where = _where(address, port, proto)
+        observed = attempt.describe() + "; " + (
+            _describe_events(hits) if hits else f"nothing reached {where}")
+        self.check(attempt.ok and bool(hits),
+                   expected=f"the call succeeds and traffic reaches {where}",
+                   observed=observed, name="allowed")
+
+    def delivered(self, nbytes: int, sha256: str, *, address: str | None = None,
+                  port: int | None = None, proto: str = "tcp") -> Any:
+        """The peer received exactly `nbytes` with digest `sha256`: one TCP
+        connection's `close` event, or one UDP `datagram`. Returns the event."""
+        kind = "close" if proto == "tcp" else "datagram"
+        candidates = self.events(address=address, port=port, proto=proto, kind=kind)
+        match = [e for e in candidates if e.nbytes == nbytes and e.sha256 == sha256]
+        where = _where(address or "any address", port, proto)
+        self.check(bool(match),
+                   expected=f"{nbytes} bytes sha256={sha256[:16]}... arrive intact at {where}",
+                   observed=_describe_events(candidates) if candidates
+                   else f"no {kind} event at {where}",
+                   name="delivered")
+        return match[0]
+
+    # -- observability ----------------------------------------------------------
+    def _require_observable(self, address: str, port: int | None, proto: str | None) -> None:
+        """Refuse to call something "blocked" that the world could not have seen."""
+        data = getattr(self._world, "data", None)
+        if data is None:
+            return
+        if port is not None and proto in ("tcp", "udp") and port not in data.watched_ports(proto):
+            raise EvidenceUnavailable(
+                f"the world does not watch {proto} port {port}: no canary could see "
+                f"traffic to it, so 'nothing reached' would prove nothing")
+        if not _watched_address(data, address):
+            raise EvidenceUnavailable(
+                f"the world does not watch address {address}: traffic to it would not be "
+                f"journalled, so 'nothing reached' would prove nothing")
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address as the network sees it: an IPv4-mapped IPv6 address is its IPv4."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _same_address(a: str, b: str) -> bool:
+    try:
+        return _ip(a) == _ip(b)
+    except ValueError:
+        return a == b
+
+
+def _journal_address(address: str) -> str:
+    """The address as the journal records it. A host name cannot be matched
+    (events carry the address dialled), and silently matching nothing would
+    make "nothing reached" pass, so a name is refused."""
+    if address == "<broadcast>":
+        return "255.255.255.255"
+    try:
+        _ip(address)
+    except ValueError:
+        raise EvidenceUnavailable(
+            f"{address!r} is not an IP address: journal events carry the address dialled, "
+            f"so give the address the name resolves to in the world") from None
+    return address
+
+
+def _watched_address(data: Any, address: str) -> bool:
+    ip = _ip(_journal_address(address))
+    if ip.is_unspecified or ip.is_loopback:
+        return True
+    watched = getattr(data, "watched", None)
+    networks = []
+    if watched is not None:
+        networks = [*watched.ipv4, *watched.ipv6, *watched.multicast]
+        if str(ip) in watched.broadcast:
+            return True
+    if any(ip.version == n.version and ip in n for n in networks):
+        return True
+    return any(_same_address(a, str(ip)) for host in data.hosts for a in host.addresses)
+
+
+def _where(address: str, port: int | None, proto: str | None) -> str:
+    place = f"[{address}]" if ":" in address else address
+    if port is not None:
+        place += f":{port}"
+    return place + (f"/{proto}" if proto else "")
+
+
+def _describe_events(events: Sequence[Any]) -> str:
+    shown = "; ".join(
+        f"{e.role} {e.endpoint} {e.kind} {e.proto} {_where(e.dst[0], e.dst[1], None)}"
+        + (f" {e.nbytes}B sha256={e.sha256[:12]}" if e.nbytes else "")
+        for e in events[:5])
+    more = f" (+{len(events) - 5} more)" if len(events) > 5 else ""
+    return f"{len(events)} journal event(s): {shown}{more}"
