@@ -8,10 +8,19 @@ the TLS and wrong-host tests do not depend on the HTTP service.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fakenet.world import DEFAULT_WORLD
+
+if TYPE_CHECKING:
+    from fakenet import WorldHandle
 
 CORE_KINDS = ("dns", "echo", "sink", "blackhole", "reset")
 RENAMED = {"https": "tls-echo", "https-wronghost": "tls-echo-wronghost"}
@@ -46,3 +55,19 @@ def write_core_world(directory: Path) -> Path:
     path = directory / "core-world.toml"
     path.write_text(core_world_text(), encoding="utf-8")
     return path
+
+
+def run_inside(world: WorldHandle, code: str, *, timeout: float = 30.0,
+               python: str | None = None) -> Any:
+    """Run `code` in a fresh Python inside the world; return the JSON of its last line."""
+    env = {**os.environ, **world.env()}
+    argv = world.enter([python or sys.executable, "-c", textwrap.dedent(code)])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
+                          check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"client inside the world failed ({done.returncode}):\n"
+                             f"{done.stdout}\n{done.stderr}")
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        raise AssertionError(f"client printed nothing; stderr:\n{done.stderr}")
+    return json.loads(lines[-1])

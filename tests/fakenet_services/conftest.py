@@ -9,6 +9,7 @@ import pytest
 
 from fakenet.sansio import Close, Note, Send
 from fakenet.world import Binding, World, load_world
+from tests.fakenet.worlds import run_inside
 
 
 @dataclass
@@ -85,34 +86,13 @@ def live_world():
         yield handle
 
 
-def run_inside(world, code: str, *, timeout: float = 60.0, python: str | None = None):
-    """Run `code` in a fresh Python inside the world; return the JSON of its last line."""
-    import json
-    import os
-    import subprocess
-    import sys
-    import textwrap
-
-    env = {**os.environ, **world.env()}
-    argv = world.enter([python or sys.executable, "-c", textwrap.dedent(code)])
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
-                          check=False)
-    if done.returncode != 0:
-        raise AssertionError(f"client inside the world failed ({done.returncode}):\n"
-                             f"{done.stdout}\n{done.stderr}")
-    lines = done.stdout.strip().splitlines()
-    if not lines:
-        raise AssertionError(f"client printed nothing; stderr:\n{done.stderr}")
-    return json.loads(lines[-1])
-
-
 @pytest.fixture
 def inside(live_world):
     """Run client code inside the world; afterwards no protocol may have crashed."""
     mark = live_world.mark()
 
     def run(code: str, **kwargs):
-        return run_inside(live_world, code, **kwargs)
+        return run_inside(live_world, code, **{"timeout": 60.0, **kwargs})
 
     run.world = live_world  # type: ignore[attr-defined]
     run.mark = mark  # type: ignore[attr-defined]
