@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from cases.clauses import Clause, load_clauses
+from .clauses import Clause, load_clauses
 from fakenet.world import Host, World, load_world
 
 MATRIX_DIR = Path(__file__).with_name("matrices")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cases.matrix import MatrixCase
+from .matrix import MatrixCase
 from conformance.remote import Attempt, Remote, attempt
 from fakenet.world import World
 

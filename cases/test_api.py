@@ -7,7 +7,7 @@ import errno
 
 import pytest
 
-from cases.probes import address_of, digest, new_socket
+from .probes import address_of, digest, new_socket
 from conformance.adapter import Unsupported
 from conformance.remote import Attempt, attempt
 from fakenet.world import generated_bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.probes import new_socket
+from .probes import new_socket
 from conformance.remote import attempt
 
 # Ports no world service or canary holds, so an unrestricted bind succeeds (and fails the case).

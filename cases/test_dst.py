@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.matrix import family, params
-from cases.probes import digest, new_socket, run_matrix_case, text
+from .matrix import family, params
+from .probes import digest, new_socket, run_matrix_case, text
 from conformance.fixtures import EvidenceUnavailable
 from conformance.remote import attempt
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.matrix import family, params
-from cases.probes import run_matrix_case
+from .matrix import family, params
+from .probes import run_matrix_case
 
 CASES = family("ports", clause_prefix="GCE-")
 

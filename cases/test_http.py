@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.probes import blocked_with_socket_error
+from .probes import blocked_with_socket_error
 from conformance.remote import attempt
 
 HOST = "www.mailhostingcompany.net"

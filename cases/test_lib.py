@@ -7,7 +7,7 @@ import hashlib
 
 import pytest
 
-from cases.probes import blocked_with_socket_error, text
+from .probes import blocked_with_socket_error, text
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
 

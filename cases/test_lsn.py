@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.probes import new_socket
+from .probes import new_socket
 from conformance.remote import attempt
 
 VARIANTS = [("ipv4", False), ("ipv4", True), ("ipv6", False), ("ipv6", True)]

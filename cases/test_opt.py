@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from cases.probes import const, new_socket
+from .probes import const, new_socket
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cases.matrix import family, params
-from cases.probes import run_matrix_case
-from cases.test_lib import PUBLIC_USER, submit_and_check
+from .matrix import family, params
+from .probes import run_matrix_case
+from .test_lib import PUBLIC_USER, submit_and_check
 
 CASES = family("ports", clause_prefix="P25-")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.probes import const
+from .probes import const
 from conformance.remote import attempt
 
 ALLOWED = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.probes import address_of, new_socket, wrap_tls
+from .probes import address_of, new_socket, wrap_tls
 from conformance.remote import attempt
 
 

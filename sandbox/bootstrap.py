@@ -18,8 +18,8 @@ def install() -> None:
     import socket as real
     import ssl
 
-    from sandbox.app import httpfetch, tls
-    from sandbox.app import socket as sandboxed
+    from .app import httpfetch, tls
+    from .app import socket as sandboxed
 
     if sys.modules.get("socket") is sandboxed:
         return

@@ -27,7 +27,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sandbox.addresses import Address, embedded_ipv4
+from .addresses import Address, embedded_ipv4
 
 
 @dataclass(frozen=True, slots=True)

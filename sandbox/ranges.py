@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.policy import RangeSet
+from .policy import RangeSet
 
 DATA_DIR = Path(__file__).with_name("data")
 GOOGLE_FILE = DATA_DIR / "google-ranges.json"

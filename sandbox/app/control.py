@@ -8,7 +8,7 @@ import socket as _stdlib
 import threading
 from typing import Any
 
-from sandbox.wire import WireError, encode, read_frame
+from ..wire import WireError, encode, read_frame
 
 SERVICE_ENV = "SANDBOX_SERVICE"
 APP_ENV = "CONFORMANCE_APP_ID"

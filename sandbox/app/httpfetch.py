@@ -13,7 +13,7 @@ import io
 import os
 from typing import Any
 
-from sandbox.app.control import CONTROL
+from .control import CONTROL
 
 SWITCH = "GAE_USE_SOCKETS_HTTPLIB"
 

@@ -13,8 +13,8 @@ import errno
 import ssl
 from typing import Any
 
-from sandbox import options
-from sandbox.app.control import CONTROL
+from .. import options
+from .control import CONTROL
 
 
 class SandboxSSLSocket(ssl.SSLSocket):
@@ -67,7 +67,7 @@ class SandboxSSLSocket(ssl.SSLSocket):
             CONTROL.call({"op": "flush", "desc": desc, "what": "wr"})
 
     def _real_close(self) -> None:
-        from sandbox.app.socket import _close_descriptor
+        from .socket import _close_descriptor
 
         desc = self.__dict__.pop("_sb_desc", None)
         self._sslobj = None

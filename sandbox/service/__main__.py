@@ -11,9 +11,9 @@ import sys
 import threading
 import time
 
-from sandbox.policy import Policy
-from sandbox.ranges import load_google
-from sandbox.service.core import Service
+from ..policy import Policy
+from ..ranges import load_google
+from .core import Service
 
 
 def serve(service: Service, path: str) -> socket.socket:

@@ -16,9 +16,9 @@ import select
 import socket
 from typing import Any
 
-from sandbox.policy import Policy
-from sandbox.service import urlfetch
-from sandbox.service.resolve import (
+from ..policy import Policy
+from . import urlfetch
+from .resolve import (
     ResolveError,
     Resolver,
     choose,
@@ -26,9 +26,9 @@ from sandbox.service.resolve import (
     sockaddr,
     system_resolver,
 )
-from sandbox.service.table import Clock, DescriptorTable, Entry, ServiceError
-from sandbox.service.workers import Workers
-from sandbox.wire import WireError, encode, read_frame, send_frame
+from .table import Clock, DescriptorTable, Entry, ServiceError
+from .workers import Workers
+from ..wire import WireError, encode, read_frame, send_frame
 
 BUF = 1 << 20
 CHANNEL_BUF = 1 << 20

@@ -13,9 +13,9 @@ import errno
 import socket
 from collections.abc import Callable, Iterator
 
-from sandbox.addresses import Address, InvalidHost, normalise_hostname, read_host
-from sandbox.policy import Policy, Verdict
-from sandbox.service.table import ServiceError
+from ..addresses import Address, InvalidHost, normalise_hostname, read_host
+from ..policy import Policy, Verdict
+from .table import ServiceError
 
 Resolver = Callable[[str, int], list[Address]]
 

@@ -13,11 +13,11 @@ import socket
 import ssl
 from typing import TYPE_CHECKING, Any
 
-from sandbox.service.resolve import ResolveError, choose, sockaddr
-from sandbox.service.table import ServiceError
+from .resolve import ResolveError, choose, sockaddr
+from .table import ServiceError
 
 if TYPE_CHECKING:
-    from sandbox.service.core import Service
+    from .core import Service
 
 MAX_RESPONSE = 32 * 1024 * 1024
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "upgrade", "te", "trailer"}
