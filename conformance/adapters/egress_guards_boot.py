@@ -1,0 +1,71 @@
+"""Bootstraps of the third-party egress guards: run INSIDE their instances.
+
+Each `install_*` configures one library from the egress policy
+(egress_policy.toml, named by $CONFORMANCE_EGRESS_POLICY) through the
+library's public API, as close to App Engine's policy as the library can
+express, and makes it the judge of the instance's socket module. Standard
+library, the library itself, and the two modules beside this file only:
+nothing of the harness is imported here.
+"""
+
+import socket
+
+import egress_policy
+import judged_socket
+
+
+def install_pytest_socket():
+    """pytest-socket guards `socket.socket.connect` itself (`socket_allow_hosts`):
+    its own patch is the candidate, with no glue in between. It takes an
+    allow-list of hosts, addresses and CIDR blocks, so it gets everything
+    outside the blocked ranges, plus the exception addresses and hosts."""
+    import pytest_socket
+
+    policy = egress_policy.load()
+    allowed = [str(net) for net in policy.allowed_networks(block_embedded=True)]
+    allowed += list(policy.exception_addresses)
+    allowed += [host for exc in policy.exceptions for host in exc.hosts]
+    pytest_socket.socket_allow_hosts(allowed)
+
+
+def install_advocate():
+    """advocate's `AddrValidator` judges each resolved address, as in advocate's own
+    `validating_create_connection`."""
+    from advocate import AddrValidator
+    from advocate.packages import ipaddress
+
+    policy = egress_policy.load()
+    validator = AddrValidator(
+        ip_blacklist={ipaddress.ip_network(str(net)) for net in policy.blocked},
+        ip_whitelist={ipaddress.ip_network(a) for a in policy.exception_addresses},
+        port_blacklist=set(policy.blocked_ports),
+        allow_ipv6=True,
+        # Inside the fake internet every world address sits on this machine's
+        # loopback: autodetection would refuse the whole world.
+        autodetect_local_addresses=False,
+    )
+
+    def judge(ip, port, proto):
+        if ":" in ip:
+            info = (socket.AF_INET6, socket.SOCK_STREAM, 0, "", (ip, port, 0, 0))
+        else:
+            info = (socket.AF_INET, socket.SOCK_STREAM, 0, "", (ip, port))
+        return validator.is_addrinfo_allowed(info)
+
+    judged_socket.install(judge, "advocate")
+
+
+def install_requests_hardened():
+    """requests-hardened's SSRF filter (`ip_filter.filter_host`, what its
+    session's adapter calls with the URL's host): it has no policy to configure
+    beyond on/off and loopback, so the policy file is not consulted."""
+    from requests_hardened.ip_filter import InvalidIPAddress, filter_host
+
+    def judge(ip, port, proto):
+        try:
+            filter_host(ip, port, allow_loopback=False)
+        except InvalidIPAddress:
+            return False
+        return True
+
+    judged_socket.install(judge, "requests-hardened")
