@@ -42,7 +42,7 @@ td.ok{background:#eefaee}td.warn{background:#fff6d6}td.bad{background:#ffd6d6}
 td.missing,td.empty{color:#999;text-align:center}
 .o-FAIL,.o-ERROR{color:#b00000;font-weight:bold}.o-NON-STRICT{color:#8a5a00}
 .o-UNSUPPORTED{color:#666}
-#truth td.cell{font-family:ui-monospace,monospace;font-size:12px;white-space:nowrap}
+#truth td{white-space:nowrap}#truth td.cell{font-family:ui-monospace,monospace;font-size:12px}
 #truth td.wrong{background:#ff9c9c;font-weight:bold;outline:2px solid #b00000}
 #truth td.right{background:#eefaee}
 .muted{color:#777}
