@@ -46,11 +46,9 @@ def install_advocate():
     )
 
     def judge(ip, port, proto):
-        if ":" in ip:
-            info = (socket.AF_INET6, socket.SOCK_STREAM, 0, "", (ip, port, 0, 0))
-        else:
-            info = (socket.AF_INET, socket.SOCK_STREAM, 0, "", (ip, port))
-        return validator.is_addrinfo_allowed(info)
+        family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        sockaddr = (ip, port, 0, 0) if family == socket.AF_INET6 else (ip, port)
+        return validator.is_addrinfo_allowed((family, socket.SOCK_STREAM, 0, "", sockaddr))
 
     judged_socket.install(judge, "advocate")
 

@@ -1,3 +1,5 @@
+# mypy: ignore-errors
+# (patches C socket types at run time, inside the instance; nothing to type-check usefully)
 """Glue: turn a library's address judge into the instance's socket module.
 
 Runs INSIDE a candidate instance (standard library only). A third-party
@@ -23,10 +25,9 @@ through unjudged. Whatever the judge raises (other than returning False)
 reaches the program unchanged: that is the library's behaviour.
 """
 
+import _socket
 import errno
 import socket as _socket_py
-
-import _socket
 
 #: The C type's own methods, taken before anything is patched.
 _REAL = {name: getattr(_socket.socket, name)

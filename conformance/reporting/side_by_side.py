@@ -215,7 +215,7 @@ def _truth_html(page: SideBySide) -> str:
             f'data-proto="{_e(row.column[1])}"><th>{_e(row.destination)}</th>'
             f'<td>{_e(row.label)}</td><td class="expected">{_e(page.expected(row))}</td>'
             f'{"".join(cells)}</tr>')
-    wrong = "".join(
+    wrong_counts = "".join(
         f'<td class="num" data-candidate="{_e(n)}">{len(page.tables[i].wrong_cells)}</td>'
         for i, n in enumerate(page.names))
     note = ("<p>Each candidate's cell is what it did; a cell that differs from the expected "
@@ -223,7 +223,7 @@ def _truth_html(page: SideBySide) -> str:
     return (f'{title}{note}<table id="truth">'
             f'{_head(page.names, "Destination", "<th>Port</th><th>Expected</th>")}'
             f'<tbody>{"".join(body)}</tbody><tfoot><tr><th>wrong cells</th><td></td><td></td>'
-            f"{wrong}</tr></tfoot></table></section>")
+            f"{wrong_counts}</tr></tfoot></table></section>")
 
 
 # ---------------------------------------------------------------- Markdown
@@ -250,8 +250,8 @@ def render_markdown(page: SideBySide) -> str:
     for family in page.families():
         cells = []
         for index in range(len(names)):
-            tally = page.family_tally(index, family)
-            cells.append("not run" if tally is None else family_text(tally))
+            found = page.family_tally(index, family)
+            cells.append("not run" if found is None else family_text(found))
         lines.append(f"| {md(family)} | " + " | ".join(cells) + " |")
     rows = page.rows()
     lines += ["", "### Destination truth table", ""]
@@ -263,9 +263,9 @@ def render_markdown(page: SideBySide) -> str:
     for row in rows:
         cells = []
         for index in range(len(names)):
-            found = page.cells(index, row)
-            text = md(observed(found)) if found else "·"
-            cells.append(f"**{text}**" if any(c.wrong for c in found) else text)
+            at = page.cells(index, row)
+            text = md(observed(at)) if at else "·"
+            cells.append(f"**{text}**" if any(c.wrong for c in at) else text)
         lines.append(f"| {md(row.destination)} | {md(row.label)} | {md(page.expected(row))} | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
