@@ -94,12 +94,22 @@ class PytestSocketAdapter(EgressGuardAdapter):
 
 
 class AdvocateAdapter(EgressGuardAdapter):
+    """Also offers advocate.get (its own client, which resolves for itself)."""
+
+    def capabilities(self) -> frozenset[Capability]:
+        return super().capabilities() | {Capability.OWN_HTTP_CLIENT}
+
     package = GuardPackage(
         "advocate", "advocate", "1.0.0", "egress_guards_boot:install_advocate",
         "advocate's AddrValidator judging each resolved address (shared glue)")
 
 
 class RequestsHardenedAdapter(EgressGuardAdapter):
+    """Also offers its hardened session (its own client, which resolves for itself)."""
+
+    def capabilities(self) -> frozenset[Capability]:
+        return super().capabilities() | {Capability.OWN_HTTP_CLIENT}
+
     package = GuardPackage(
         "requests-hardened", "requests-hardened", "1.3.0",
         "egress_guards_boot:install_requests_hardened",

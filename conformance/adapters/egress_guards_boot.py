@@ -9,9 +9,24 @@ nothing of the harness is imported here.
 """
 
 import socket
+import sys
+import types
 
 import egress_policy
 import judged_socket
+
+
+def provide_own_client(fetch):
+    """Offer the library's own HTTP client as module `own_http_client`
+    (Capability.OWN_HTTP_CLIENT): `fetch(url, timeout) -> (status, body)`, run
+    with the glue out of the way, so only the library judges."""
+    def own_fetch(url, timeout=10.0):
+        with judged_socket.bypassed():
+            return fetch(url, timeout)
+
+    module = types.ModuleType("own_http_client", "the candidate library's own HTTP client")
+    module.fetch = own_fetch
+    sys.modules["own_http_client"] = module
 
 
 def install_pytest_socket():
@@ -52,6 +67,15 @@ def install_advocate():
 
     judged_socket.install(judge, "advocate")
 
+    def fetch(url, timeout):
+        import advocate
+
+        response = advocate.get(url, timeout=timeout, validator=validator,
+                                allow_redirects=False)
+        return response.status_code, response.content
+
+    provide_own_client(fetch)
+
 
 def install_requests_hardened():
     """requests-hardened's SSRF filter (`ip_filter.filter_host`, what its
@@ -67,3 +91,13 @@ def install_requests_hardened():
         return True
 
     judged_socket.install(judge, "requests-hardened")
+
+    def fetch(url, timeout):
+        from requests_hardened import Config, Manager
+
+        manager = Manager(Config(ip_filter_enable=True, ip_filter_allow_loopback_ips=False,
+                                 never_redirect=True, default_timeout=(timeout, timeout)))
+        response = manager.send_request("GET", url)
+        return response.status_code, response.content
+
+    provide_own_client(fetch)
