@@ -25,7 +25,7 @@ def provide_own_client(fetch):
             return fetch(url, timeout)
 
     module = types.ModuleType("own_http_client", "the candidate library's own HTTP client")
-    module.fetch = own_fetch
+    module.fetch = own_fetch  # type: ignore[attr-defined]
     sys.modules["own_http_client"] = module
 
 

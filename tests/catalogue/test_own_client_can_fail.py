@@ -31,7 +31,8 @@ def test_each_wrong_client_fails_exactly_its_cases(adapter, failing, tmp_path):
          "-k", "own_client", "-p", "no:cacheprovider", "-q"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
-    outcomes = {c.case_id.split("::")[1]: c.outcome for c in load_results(out / "results.json").cases}
+    cases = load_results(out / "results.json").cases
+    outcomes = {c.case_id.split("::")[1]: c.outcome for c in cases}
     assert set(outcomes) == {PUBLIC, PRIVATE, METADATA, REBIND}
     assert {name for name, o in outcomes.items() if o is Outcome.FAIL} == failing
     assert all(o is Outcome.PASS for name, o in outcomes.items() if name not in failing)

@@ -34,7 +34,7 @@ def install_reresolving():
         host = urllib.parse.urlsplit(url).hostname
         first = socket.getaddrinfo(host, 80, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
         if not ipaddress.ip_address(first).is_global:
-            raise OSError(13, "refused: %s is not global" % first)
+            raise OSError(13, f"refused: {first} is not global")
         return _get(url, timeout)   # resolves the name again: the flaw under test
 
     _provide(fetch)
