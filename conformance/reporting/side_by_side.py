@@ -165,15 +165,14 @@ def _candidates_html(page: SideBySide) -> str:
         f"<td>{_e(r.run.candidate_version)}</td><td>{_e(r.run.profile)}</td>"
         + "".join(f'<td class="num o-{o.value}">{Tally.of(r.cases)[o]}</td>'
                   for o in OUTCOME_ORDER)
-        + f'<td class="num">{len(r.cases)}</td>'
-        + ("<td>interrupted</td>" if r.run.interrupted else "<td></td>")
-        + "</tr>"
+        + f'<td class="num">{len(r.cases)}'
+        + (" (interrupted: incomplete)" if r.run.interrupted else "") + "</td></tr>"
         for r in page.results
     )
     head = "".join(f'<th class="o-{o.value}">{o.value}</th>' for o in OUTCOME_ORDER)
     return ('<section id="candidates"><h2>Candidates</h2><table id="totals"><thead><tr>'
             f"<th>Candidate</th><th>Version</th><th>Profile</th>{head}<th>Total</th>"
-            f"<th></th></tr></thead><tbody>{rows}</tbody></table></section>")
+            f"</tr></thead><tbody>{rows}</tbody></table></section>")
 
 
 def _families_html(page: SideBySide) -> str:
