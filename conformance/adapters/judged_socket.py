@@ -21,7 +21,10 @@ every library, so that a finding is the library's and not this glue's:
   subclass for programs that bypass `socket.py`.
 
 Non-IP families (AF_UNIX, ...) are not the policy's business and pass
-through unjudged. Whatever the judge raises (other than returning False)
+through unjudged. What the glue cannot reach: the C type's own methods
+called unbound on a socket (`_socket.socket.connect(sock, address)`, taken
+before `install`), since a C type cannot be patched; a case that goes that
+way finds the glue, not the library. Whatever the judge raises (other than returning False)
 reaches the program unchanged: that is the library's behaviour.
 """
 
