@@ -67,7 +67,15 @@ class EgressGuardAdapter(Adapter):
         """The cache directory holding the pinned library (pip installs it once)."""
         key = (f"{self.package.distribution}-{self.package.version}"
                f"-py{sys.version_info[0]}.{sys.version_info[1]}")
-        return pypi_cache.install_target([self.package.requirement], self.python, key)
+        try:
+            return pypi_cache.install_target([self.package.requirement], self.python, key)
+        except pypi_cache.PackageUnavailable as exc:
+            raise pypi_cache.PackageUnavailable(
+                f"cannot install candidate {self.package.candidate!r} "
+                f"({self.package.requirement}): {exc}\n`{self.python} -m pip install "
+                f"{self.package.requirement}` must work (offline: PIP_NO_INDEX=1 "
+                f"PIP_FIND_LINKS=DIR-WITH-ITS-WHEELS); it is installed once into "
+                f"{pypi_cache.cache_root() / key}") from exc
 
     def instance(self, app_id: str) -> InstanceSpec:
         if self._site is None:

@@ -211,3 +211,14 @@ def test_cache_entry_is_filled_once_and_atomically(tmp_path):
         pypi_cache.fill_once(tmp_path / "other", lambda s: s.mkdir(),
                              pypi_cache.installed_complete)
     assert not (tmp_path / "other").exists()
+
+
+def test_unobtainable_library_says_how_to_provide_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path))      # holds no wheel
+    with pytest.raises(pypi_cache.PackageUnavailable) as raised:
+        egress_guards.AdvocateAdapter().install()
+    message = str(raised.value)
+    assert "advocate==1.0.0" in message and "PIP_FIND_LINKS" in message
+    assert not list((tmp_path / "cache").glob("*/advocate-*"))
