@@ -158,8 +158,17 @@ def test_adapter_is_registered_and_pinned(name):
 
 
 BOOT_PROBE = textwrap.dedent("""
-    import importlib, json, socket, sys
+    import importlib, ipaddress, json, socket, sys
     lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(8); lst.settimeout(0.3)
+    real_getaddrinfo, names = socket.getaddrinfo, []
+    def literal_only(host, *args, **kwargs):   # hermetic: no name lookup from this host
+        try:
+            ipaddress.ip_address(str(host).split("%")[0])
+        except ValueError:
+            names.append(str(host))
+            raise socket.gaierror(socket.EAI_NONAME, "the test resolves no names")
+        return real_getaddrinfo(host, *args, **kwargs)
+    socket.getaddrinfo = literal_only
     module, _, function = sys.argv[1].partition(":")
     getattr(importlib.import_module(module), function)()
     try:
@@ -171,12 +180,24 @@ BOOT_PROBE = textwrap.dedent("""
         lst.accept(); reached = True
     except OSError:
         reached = False
-    print(json.dumps([verdict, reached]))
+    print(json.dumps([verdict, reached, names]))
 """)
 
 
+def _policy_without_host_names(tmp_path: Path) -> Path:
+    """The bundled policy minus the host-name exceptions: outside the world, a
+    library must not resolve smtp.gmail.com (pytest-socket resolves them at setup)."""
+    text = egress_policy.POLICY_FILE.read_text(encoding="utf-8")
+    kept = text.split("[[exception]]")
+    hostless = [part for part in kept[1:] if "hosts =" not in part]
+    path = tmp_path / "policy.toml"
+    path.write_text("[[exception]]".join([kept[0], *hostless]), encoding="utf-8")
+    assert not [h for e in egress_policy.load(path).exceptions for h in e.hosts]
+    return path
+
+
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
-def test_library_refuses_loopback_through_its_bootstrap(name):
+def test_library_refuses_loopback_through_its_bootstrap(name, tmp_path):
     """Each library blocks 127.0.0.1 under the policy: the bootstrap wires it in."""
     adapter = ADAPTERS[name]()
     key = (f"{adapter.package.distribution}-{adapter.package.version}"
@@ -185,14 +206,15 @@ def test_library_refuses_loopback_through_its_bootstrap(name):
     if not pypi_cache.installed_complete(site):
         pytest.skip(f"{adapter.package.requirement} is not in the cache {site}: run "
                     f"`python -m conformance run --candidate {name}` once (pip fills it)")
-    env = {"PYTHONPATH": "", egress_policy.POLICY_ENV: str(egress_policy.POLICY_FILE)}
+    env = {"PYTHONPATH": "", egress_policy.POLICY_ENV: str(_policy_without_host_names(tmp_path))}
     probe = f"import sys; sys.path[:0] = {[str(site), str(egress_guards.BOOT_DIR)]!r}\n"
     done = subprocess.run([sys.executable, "-S", "-s", "-c", probe + BOOT_PROBE,
                            adapter.package.bootstrap], capture_output=True, text=True,
                           timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    verdict, reached = json.loads(done.stdout.strip().splitlines()[-1])
+    verdict, reached, names = json.loads(done.stdout.strip().splitlines()[-1])
     assert verdict != "connected" and reached is False, (verdict, reached)
+    assert names == [], f"the bootstrap tried to resolve {names}"
 
 
 def test_cache_entry_is_filled_once_and_atomically(tmp_path):
