@@ -26,6 +26,10 @@ class Capability(enum.Enum):
     CLOCK = "clock"              # advance_clock(): a virtual clock for idle reclamation
     BYTE_METER = "byte-meter"    # bytes_metered(): outgoing bytes as billed
     ASYNCIO = "asyncio"          # the instance's Python has asyncio (API-7)
+    # the candidate has an HTTP client of its own (a guard library's, which resolves
+    # for itself): the instance offers module `own_http_client` with
+    # fetch(url, timeout) -> (status, body), the library's path alone (own-client cases)
+    OWN_HTTP_CLIENT = "own-http-client"
 
 
 class Unsupported(Exception):

@@ -1,4 +1,4 @@
-"""The command line: `python -m conformance run|list|candidates|diff`.
+"""The command line: `python -m conformance run|list|candidates|diff|compare`.
 
 `run` is pytest over the catalogue with the conformance plugin; every pytest
 option after the known ones passes through (`-n 2`, `-k`, `-x`, ...).
@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="compare two results files (or a baseline and a run)",
                           add_help=False)
     diff.add_argument("rest", nargs=argparse.REMAINDER)
+
+    compare = sub.add_parser("compare", help="candidates side by side (HTML and Markdown page)",
+                             add_help=False)
+    compare.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -68,6 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["diff"]:
         return _diff(args_list[1:])
+    if args_list[:1] == ["compare"]:
+        side_by_side = importlib.import_module("conformance.reporting.side_by_side")
+        return int(side_by_side.main(args_list[1:]))
     parser = build_parser()
     args, rest = parser.parse_known_args(args_list)
     if args.command != "run" and rest:

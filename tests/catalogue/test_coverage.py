@@ -69,12 +69,17 @@ def test_catalogue_is_several_hundred_cases(collected):
     assert len(collected) >= 300
 
 
+#: Modules that hold one path to the network through several families' clauses:
+#: the own-client cases drive a candidate's own HTTP client, not its socket module.
+CROSS_FAMILY_MODULES = frozenset({"test_own_client.py"})
+
+
 def test_cases_live_in_their_family_module(collected):
     """One module per clause family (the API-5 errno rows stand for every family)."""
     wrong = []
     for nodeid, marks in collected:
         family = marks[0][0].split("-")[0].lower()
         module = nodeid.split("::")[0].rsplit("/", 1)[-1]
-        if module != f"test_{family}.py":
+        if module != f"test_{family}.py" and module not in CROSS_FAMILY_MODULES:
             wrong.append(f"{nodeid} ({marks[0][0]})")
     assert not wrong, wrong[:10]

@@ -148,3 +148,21 @@ def parse_dom(text: str) -> Node:
     builder.feed(text)
     builder.close()
     return builder.root
+
+
+def screenshot(page: Path, out: Path, profile_dir: Path, *, width: int, height: int,
+               timeout: float = 60.0) -> Path:
+    """A PNG of `page` as Chromium renders it in a window of width x height."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    problem = no_network_problem()
+    if problem is not None:
+        pytest.skip(f"cannot run chromium without a network (a namespace of its own): {problem}")
+    proc = subprocess.run(
+        [*NO_NETWORK, binary, *FLAGS, f"--user-data-dir={profile_dir}", "--hide-scrollbars",
+         f"--window-size={width},{height}", f"--screenshot={out}", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=timeout, check=False)
+    assert proc.returncode == 0 and out.is_file(), (
+        f"chromium took no screenshot ({proc.returncode}): {proc.stderr[-2000:]}")
+    return out
