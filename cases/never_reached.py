@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .clauses import Clause, load_clauses
 from fakenet.world import World, load_world, normalise_name
+
+from .clauses import Clause, load_clauses
 
 TABLE_FILE = Path(__file__).with_name("never_reached.toml")
 

@@ -37,8 +37,9 @@ from conformance.adapter import (
     SessionContext,
     Unsupported,
 )
-from conformance.instance import CandidateError, Instance
-from conformance.verdict import Check, EvidenceUnavailable, Verdict
+from conformance.instance import CandidateError, Instance, note_activity
+from conformance.leaks import Cell
+from conformance.verdict import Check, EvidenceUnavailable, JournalRead, Verdict, case_journal
 
 APP_A = "app-a"
 RESET_TIMEOUT = 5.0
@@ -56,6 +57,10 @@ class CaseState:
     checks: list[Check] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # leaks (conformance.leaks): cells the case reaches on purpose, cells it judges itself
+    expected: set[Cell] = field(default_factory=set)
+    judged: set[Cell] = field(default_factory=set)
+    journal: JournalRead | None = None       # the last read, reused until new activity
 
 
 class Candidate:
@@ -97,7 +102,6 @@ class RunState:
         self.pool_instances = pool_instances
         self.call_timeout = call_timeout
         self.world: Any = None
-        self.last_seq = 0          # the highest journal seq already attributed to a case
         self.candidate: Candidate | None = None
         self._world_error: BaseException | None = None
         self._candidate_error: BaseException | None = None
@@ -139,21 +143,18 @@ class RunState:
         return self.candidate
 
     def begin_case(self) -> int | None:
-        """The journal mark of the case about to run (None while no world runs).
-
-        Settles first: what the previous case's teardown caused (a pooled
-        instance closing its sockets) must land before this case's mark."""
+        """The journal mark of the case about to run (None while no world runs). The
+        world settles before it marks: what the previous case's teardown caused (a
+        pooled instance closing its sockets) lands before this case's mark."""
         if self.world is None:
             return None
-        self.world.events(self.last_seq)
         mark: int = self.world.mark()
         return mark
 
-    def case_events(self, mark: int) -> list[Any]:
-        """The journal events since the case's `mark`, now attributed to it."""
-        found: list[Any] = self.world.events(mark)
-        self.last_seq = max([mark, *(e.seq for e in found)])
-        return found
+    def case_events(self, state: CaseState) -> list[Any]:
+        """The journal events of the case: the case's last read when nothing happened
+        since (one round trip saved), else one fresh read."""
+        return case_journal(state, self.world)
 
     def start_instance(self, app_id: str, env: Mapping[str, str] | None = None) -> Instance:
         candidate = self.get_candidate()
@@ -232,6 +233,7 @@ class Clock:
         self.advanced = 0.0
 
     def advance(self, seconds: float) -> None:
+        note_activity()
         self._adapter.advance_clock(seconds)
         self.advanced += seconds
 
