@@ -23,6 +23,7 @@ import importlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,19 +108,44 @@ class RunState:
         self._candidate_error: BaseException | None = None
         self._pool: dict[str, list[Instance]] = {}
         self.workdir = Path(tempfile.mkdtemp(prefix="conformance-"))
+        self._starting = threading.RLock()   # the warm-up thread and the first case
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start the world, the candidate's session and one pooled instance in a thread,
+        while pytest collects. A failure is kept and raised where the first case asks
+        (get_world, get_candidate), exactly as without the warm-up."""
+        def start() -> None:
+            with contextlib.suppress(Exception):
+                self.get_candidate()
+                if self.pool_instances:
+                    self._pool.setdefault(APP_A, []).append(self.start_instance(APP_A))
+        self._warming = threading.Thread(target=start, name="conformance-warm-up", daemon=True)
+        self._warming.start()
+
+    def _warmed(self) -> None:
+        """Wait for the warm-up, so the first case gets its instance (and never two start)."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
 
     def get_world(self) -> Any:
-        if self._world_error is not None:
-            raise self._world_error
-        if self.world is None:
-            try:
-                self.world = self._world_factory()
-            except BaseException as exc:
-                self._world_error = exc
-                raise
-        return self.world
+        with self._starting:
+            if self._world_error is not None:
+                raise self._world_error
+            if self.world is None:
+                try:
+                    self.world = self._world_factory()
+                except BaseException as exc:
+                    self._world_error = exc
+                    raise
+            return self.world
 
     def get_candidate(self) -> Candidate:
+        with self._starting:
+            return self._open_candidate()
+
+    def _open_candidate(self) -> Candidate:
         if self._candidate_error is not None:
             raise self._candidate_error
         if self.candidate is None:
@@ -168,6 +194,7 @@ class RunState:
 
     def checkout(self, app_id: str) -> Instance:
         """A pooled instance of `app_id` if a live one is free, else a fresh one."""
+        self._warmed()
         pool = self._pool.setdefault(app_id, [])
         while pool:
             instance = pool.pop()
@@ -190,6 +217,7 @@ class RunState:
         self._pool.setdefault(instance.app_id, []).append(instance)
 
     def close(self) -> None:
+        self._warmed()
         for pool in self._pool.values():
             for instance in pool:
                 instance.close()
@@ -197,9 +225,11 @@ class RunState:
         if self.candidate is not None:
             with contextlib.suppress(Exception):
                 self.candidate.adapter.close_session()
+        self.candidate = None
         if self.world is not None:
             with contextlib.suppress(Exception):
                 self.world.stop()
+        self.world = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

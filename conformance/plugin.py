@@ -135,10 +135,23 @@ def pytest_configure(config: pytest.Config) -> None:
         adapter_factory=factory, profile=config.getoption("profile"),
         world_factory=world_factory, pool_instances=not config.getoption("fresh_instances"),
         call_timeout=config.getoption("call_timeout"))
+    if _runs_cases_here(config):
+        config.stash[RUN_STATE].warm_up()   # world, session, an instance: while collecting
     config.stash[RESULTS] = []
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
+
+
+def _runs_cases_here(config: pytest.Config) -> bool:
+    """Whether this process runs cases: an xdist worker, or a run without xdist; not the
+    xdist controller, not --collect-only."""
+    if config.getoption("collectonly", False):
+        return False
+    if hasattr(config, "workerinput"):
+        return True
+    return not (config.getoption("numprocesses", None) or config.getoption("dist", "no")
+                not in ("no", None))
 
 
 def _load_callable(path: str) -> Callable[[], Any]:
@@ -466,6 +479,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = max(int(code), int(pytest.ExitCode.TESTS_FAILED))
         return
     session.exitstatus = code
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that never reached sessionfinish (a usage error) still stops what the
+    warm-up started."""
+    run = config.stash.get(RUN_STATE, None)
+    if run is not None:
+        run.close()
 
 
 def run_info(config: pytest.Config, *, interrupted: bool, strict: bool) -> RunInfo:
