@@ -8,11 +8,13 @@ from __future__ import annotations
 import pytest
 
 from conformance.fixtures import CaseState
+from conformance.instance import note_activity
 from conformance.protocol import ErrorInfo
 from conformance.remote import Attempt, RemoteError
 from conformance.verdict import (
     EvidenceUnavailable,
     Verdict,
+    case_journal,
     judge_allowed,
     judge_blocked,
     judge_untouched,
@@ -70,3 +72,24 @@ def test_nothing_reached_fails_closed_without_world_data():
     verdict = Verdict(CaseState(mark=0), BlindWorld())
     with pytest.raises(EvidenceUnavailable, match="no data"):
         verdict.blocked(raised("socket"), "10.0.0.1", 7, "tcp")
+
+
+class CountingWorld:
+    data = None
+
+    def __init__(self):
+        self.reads = 0
+
+    def events(self, since):
+        self.reads += 1
+        return list(HIT)
+
+
+def test_one_journal_read_serves_the_case_until_it_asks_its_instance_again():
+    world, state = CountingWorld(), CaseState(mark=0)
+    verdict = Verdict(state, world)
+    assert verdict.events(port=7) == HIT and verdict.events(proto="tcp") == HIT
+    assert case_journal(state, world) == HIT
+    assert world.reads == 1
+    note_activity()      # what every request to an instance does
+    assert verdict.events() == HIT and world.reads == 2
