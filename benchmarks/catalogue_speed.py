@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         report = Path(tmp) / "report"
         command = [sys.executable, "-m", "pytest", "cases", "-p", "conformance.plugin",
                    "--candidate", args.candidate, "-q", "-p", "no:cacheprovider",
+                   "-p", "no:hypothesispytest",
                    "-n", args.workers, "--report", str(report)]
         started = time.monotonic()
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)

@@ -283,9 +283,15 @@ def load_matrix(
 
 
 @cache
+def catalogue_world() -> World:
+    """The world file the catalogue aims at (fakenet/world.toml), read once per process."""
+    return load_world()
+
+
+@cache
 def matrix(name: str) -> tuple[MatrixCase, ...]:
     """The cases of cases/matrices/<name>.toml (cached: loaded once per process)."""
-    return tuple(load_matrix(MATRIX_DIR / f"{name}.toml"))
+    return tuple(load_matrix(MATRIX_DIR / f"{name}.toml", catalogue_world()))
 
 
 def params(cases: Iterable[MatrixCase]) -> list:

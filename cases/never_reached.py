@@ -24,6 +24,7 @@ from pathlib import Path
 from fakenet.world import World, load_world, normalise_name
 
 from .clauses import Clause, load_clauses
+from .matrix import catalogue_world
 
 TABLE_FILE = Path(__file__).with_name("never_reached.toml")
 
@@ -168,5 +169,5 @@ def load_table(path: Path | str = TABLE_FILE, world: World | None = None,
 @cache
 def never_reached() -> Table:
     """The catalogue's table (cached: loaded once per process)."""
-    return load_table()
+    return load_table(world=catalogue_world())
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .matrix import MatrixCase, MatrixDataError
+from .matrix import MatrixCase, MatrixDataError, catalogue_world
 from conformance.remote import Attempt, Remote, attempt
 from conformance.verdict import judge_allowed, judge_blocked, judge_untouched
-from fakenet.world import World, load_world
+from fakenet.world import World
 
 TIMEOUT = 5.0
 # Rows whose blocked half may be a rejection of any kind (not only socket.error):
@@ -398,7 +398,7 @@ def probe_for(proto: str, service: str | None, source: str = "") -> Callable[...
 def with_probes(cases: list[MatrixCase], world: World | None = None) -> list[MatrixCase]:
     """`cases`, once every allowed one is known to have a probe (MatrixDataError if not):
     checked when the catalogue loads, not when the case runs."""
-    world = world or load_world()
+    world = world or catalogue_world()
     for case in cases:
         if case.expected == "allowed":
             probe_for(case.proto, service_at(world, case.host, case.proto, case.port),
