@@ -18,10 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .matrix import MatrixCase, MatrixDataError, catalogue_world
 from conformance.remote import Attempt, Remote, attempt
 from conformance.verdict import judge_allowed, judge_blocked, judge_untouched
 from fakenet.world import World
+
+from .matrix import MatrixCase, MatrixDataError, catalogue_world
 
 TIMEOUT = 5.0
 # Rows whose blocked half may be a rejection of any kind (not only socket.error):

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from .matrix import family, params
-from .probes import digest, new_socket, run_matrix_case, text, with_probes
 from conformance.fixtures import EvidenceUnavailable
 from conformance.remote import attempt
 from conformance.verdict import judge_blocked
+
+from .matrix import family, params
+from .probes import digest, new_socket, run_matrix_case, text, with_probes
 
 CASES = with_probes(family("dst", "dst_spellings", clause_prefix="DST-"))
 

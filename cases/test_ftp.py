@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.remote import attempt
+
 from .matrix import family, params
 from .probes import run_matrix_case, with_probes
-from conformance.remote import attempt
 
 CASES = with_probes(family("ports", clause_prefix="FTP-"))
 

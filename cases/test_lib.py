@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
-from .probes import text
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
+
+from .probes import text
 
 LIB_TIMEOUT = 10
 GMAIL_USER = "app@gmail.com"
