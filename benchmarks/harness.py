@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from conformance.adapters.native import NativeAdapter, NativePy27Adapter
-from conformance.fixtures import RunState, default_world
+from conformance.fixtures import CaseState, RunState, default_world
 from tests.fakenet.worlds import write_core_world
 
 ECHO = ("1.1.1.1", 7)
@@ -57,14 +57,14 @@ def bench_trivial_case(run: RunState, adapter_name: str, rounds: int) -> None:
         raw.append(time.perf_counter() - began)
     for _ in range(rounds):
         began = time.perf_counter()
-        mark = run.begin_case()                    # as the plugin: settle, then mark
-        assert mark is not None
+        state = CaseState(mark=run.begin_case())   # as the plugin: settle, then mark
+        assert state.mark is not None
         socket = inst.module("socket")
         s = socket.call("create_connection", ECHO, 5)
         s.call("sendall", b"ping")
         assert s.call("recv", 4) == b"ping"
         s.call("close")
-        run.case_events(mark)                      # as the plugin: evidence after the case
+        run.case_events(state)                     # as the plugin: evidence after the case
         inst.reset()                               # pooled instance, reset for the next case
         case.append(time.perf_counter() - began)
     run.checkin(inst)

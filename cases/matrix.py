@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .clauses import Clause, load_clauses
 from fakenet.world import Host, World, load_world
+
+from .clauses import Clause, load_clauses
 
 MATRIX_DIR = Path(__file__).with_name("matrices")
 
@@ -283,9 +284,15 @@ def load_matrix(
 
 
 @cache
+def catalogue_world() -> World:
+    """The world file the catalogue aims at (fakenet/world.toml), read once per process."""
+    return load_world()
+
+
+@cache
 def matrix(name: str) -> tuple[MatrixCase, ...]:
     """The cases of cases/matrices/<name>.toml (cached: loaded once per process)."""
-    return tuple(load_matrix(MATRIX_DIR / f"{name}.toml"))
+    return tuple(load_matrix(MATRIX_DIR / f"{name}.toml", catalogue_world()))
 
 
 def params(cases: Iterable[MatrixCase]) -> list:

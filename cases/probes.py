@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .matrix import MatrixCase
 from conformance.remote import Attempt, Remote, attempt
+from conformance.verdict import judge_allowed, judge_blocked, judge_untouched
 from fakenet.world import World
+
+from .matrix import MatrixCase, MatrixDataError, catalogue_world
 
 TIMEOUT = 5.0
 # Rows whose blocked half may be a rejection of any kind (not only socket.error):
@@ -128,14 +130,6 @@ def _sendto(socket: Remote, case: MatrixCase, payload: bytes) -> Aim:
 # Verdicts
 # ---------------------------------------------------------------------------
 
-def leaks(verdict: Any, case: MatrixCase) -> list[Any]:
-    """Every journal event at an address where this case's traffic would land."""
-    found: list[Any] = []
-    for address in case.watch:
-        found.extend(verdict.events(address=address, port=case.port, proto=case.proto))
-    return found
-
-
 def _describe(events: list[Any]) -> str:
     shown = "; ".join(f"{e.role} {e.endpoint} {e.kind} {e.proto} {e.dst[0]}:{e.dst[1]}"
                       + (f" {e.nbytes}B" if e.nbytes else "") for e in events[:4])
@@ -143,32 +137,22 @@ def _describe(events: list[Any]) -> str:
 
 
 def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
-    """Both halves of "blocked", with the matrix cell recorded first."""
+    """Both halves of "blocked" (conformance.verdict.judge_blocked), with the matrix
+    cell, taken from that same judgement, recorded first."""
     payload = case.payload()
     result = aim(instance, case, payload)
     _closed(result.sock)
-    hits = leaks(verdict, case)
-    raised = result.decisive.raised
+    hits = verdict.watch(case.watch, case.port, case.proto)
     where = " or ".join(f"{a}:{case.port}/{case.proto}" for a in case.watch)
-    observed = "allowed" if hits else ("blocked" if raised else "error")
-    if case.mode in ("rebind", "mixed") and not hits:
-        observed = "blocked"   # the blocked answer was never reached: that is the clause
-    verdict.evidence(case.matrix_evidence(observed))
-    verdict.evidence({"steps": result.steps})
-    story = "; ".join(result.steps) + "; " + _describe(hits)
     if case.mode in ("rebind", "mixed"):
-        verdict.check(not hits, name="blocked-answer-not-reached",
-                      expected=f"nothing reaches {where} (the call may raise or use the "
-                               "allowed answer)", observed=story)
-        return
-    error = result.decisive.error
-    want_socket_error = case.clause not in REJECTION_CLAUSES and "\x00" not in case.target
-    raised_ok = raised and (not want_socket_error or (error is not None and error.is_socket_error))
-    verdict.check(raised_ok and not hits, name="blocked",
-                  expected=("the call raises " + ("socket.error" if want_socket_error
-                                                  else "(rejected or blocked)")
-                            + f" and nothing reaches {where}"),
-                  observed=story)
+        judgement = judge_untouched(hits, where, "; ".join(result.steps))
+    else:
+        rejection_ok = case.clause in REJECTION_CLAUSES or "\x00" in case.target
+        judgement = judge_blocked(result.decisive, hits, where, rejection_ok=rejection_ok)
+    verdict.evidence(case.matrix_evidence(judgement.cell))
+    verdict.evidence({"steps": result.steps})
+    verdict.record(judgement, "blocked-answer-not-reached" if case.mode in ("rebind", "mixed")
+                   else "blocked")
 
 
 def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -> None:
@@ -185,19 +169,18 @@ def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -
         opened = Attempt(ok=True)
     exchange = None
     if opened.ok:
-        talk = PROBES.get((case.proto, service), PROBES[(case.proto, None)])
+        talk = probe_for(case.proto, service, case.source)
         exchange = attempt(talk, instance, socket, sock, case, world, payload)
         steps.append(f"probe {service or 'canary'}: {exchange.describe()}")
     _closed(sock)
-    hits = leaks(verdict, case)
+    for address in case.watch:
+        verdict.expect(address, case.port, case.proto)
+    hits = [e for a in case.watch
+            for e in verdict.events(address=a, port=case.port, proto=case.proto)]
     reply = exchange.value if exchange is not None and exchange.ok else None
-    if hits:
-        observed = "allowed"
-    elif opened.raised or (exchange is not None and exchange.raised):
-        observed = "blocked"
-    else:
-        observed = "error"
-    verdict.evidence(case.matrix_evidence(observed))
+    decisive = exchange if opened.ok and exchange is not None else opened
+    cell = judge_allowed(decisive, hits, case.destination).cell
+    verdict.evidence(case.matrix_evidence(cell))
     verdict.evidence({"steps": steps})
     verdict.check(opened.ok and exchange is not None and exchange.ok, name="succeeded",
                   expected="the connect and the exchange succeed", observed="; ".join(steps))
@@ -403,6 +386,27 @@ PROBES: dict[tuple[str, str | None], Callable[..., Reply]] = {
 }
 
 
+def probe_for(proto: str, service: str | None, source: str = "") -> Callable[..., Reply]:
+    """The exchange for `service` (None: a canary port, which only takes the bytes).
+    A service with no probe is a data error, never a silent fall back to the canary's."""
+    talk = PROBES.get((proto, service))
+    if talk is None:
+        raise MatrixDataError(f"{source}: no probe speaks {service!r} over {proto}; add one "
+                              f"to cases/probes.py PROBES or aim the row elsewhere")
+    return talk
+
+
+def with_probes(cases: list[MatrixCase], world: World | None = None) -> list[MatrixCase]:
+    """`cases`, once every allowed one is known to have a probe (MatrixDataError if not):
+    checked when the catalogue loads, not when the case runs."""
+    world = world or catalogue_world()
+    for case in cases:
+        if case.expected == "allowed":
+            probe_for(case.proto, service_at(world, case.host, case.proto, case.port),
+                      case.source)
+    return cases
+
+
 def run_matrix_case(instance: Any, verdict: Any, world: Any, case: MatrixCase) -> None:
     """The whole of one matrix case: aim, observe, record, judge."""
     if case.expected == "blocked":
@@ -448,15 +452,6 @@ def new_socket(socket: Remote, fam: str = "ipv4", proto: str = "tcp") -> Remote:
                        socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     sock.call("settimeout", TIMEOUT)
     return sock
-
-
-def blocked_with_socket_error(verdict: Any, tried: Attempt, address: str, port: int,
-                              proto: str) -> None:
-    """The blocked verdict for one destination (the call raised and nothing reached it,
-    refused by `verdict.blocked` where the world could not have seen a leak), and the
-    error is the socket error."""
-    verdict.blocked(tried, address=address, port=port, proto=proto)
-    verdict.raised(tried, socket_error=True)
 
 
 def text(value: Any) -> str:

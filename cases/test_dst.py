@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from .matrix import family, params
-from .probes import digest, new_socket, run_matrix_case, text
 from conformance.fixtures import EvidenceUnavailable
 from conformance.remote import attempt
+from conformance.verdict import judge_blocked
 
-CASES = family("dst", "dst_spellings", clause_prefix="DST-")
+from .matrix import family, params
+from .probes import digest, new_socket, run_matrix_case, text, with_probes
+
+CASES = with_probes(family("dst", "dst_spellings", clause_prefix="DST-"))
 
 
 @pytest.mark.parametrize("case", params(CASES))
@@ -33,16 +35,15 @@ def test_unconnected_udp_sendto_judged_per_datagram(fam, instance, verdict, worl
     sent_blocked = attempt(sock.call, "sendto", middle, (blocked, 9))
     sent_last = attempt(sock.call, "sendto", last, (allowed, 9))
     sock.call("close")
-    leaked = verdict.events(address=blocked, port=9, proto="udp")
+    verdict.expect(allowed, 9, "udp")
+    leaked = verdict.watch([blocked], 9, "udp")
     arrived = {e.sha256 for e in verdict.events(address=allowed, port=9, proto="udp",
                                                 kind="datagram")}
+    judgement = judge_blocked(sent_blocked, leaked, f"{blocked}:9/udp")
     verdict.evidence({"matrix": {
         "destination": f"{blocked_host} ({blocked})",
-        "port": 9, "proto": "udp", "expected": "blocked",
-        "observed": "allowed" if leaked else ("blocked" if sent_blocked.raised else "error")}})
-    verdict.check(sent_blocked.raised and not leaked, name="blocked datagram",
-                  expected=f"sendto {blocked}:9 raises and nothing arrives there",
-                  observed=f"{sent_blocked.describe()}; {len(leaked)} event(s) at {blocked}")
+        "port": 9, "proto": "udp", "expected": "blocked", "observed": judgement.cell}})
+    verdict.record(judgement, "blocked datagram")
     verdict.check(sent_first.ok and sent_last.ok
                   and {digest(first), digest(last)} <= arrived, name="allowed datagrams",
                   expected=f"both datagrams to {allowed}:9 are sent and arrive intact",
@@ -61,7 +62,7 @@ def _check_blocked_answers_untouched(verdict, world, fam: str, story: str) -> No
                if a.startswith(("10.", "fd"))]
     if not blocked:   # else "nothing reached" would hold of nothing
         raise EvidenceUnavailable(f"the world's {MIXED} has no blocked {fam} answer")
-    hits = [e for a in blocked for e in verdict.events(address=a, port=7, proto="tcp")]
+    hits = verdict.watch(blocked, 7, "tcp")
     verdict.check(not hits, name="blocked-answer-not-reached",
                   expected=f"nothing reaches {blocked} port 7",
                   observed=f"{story}; {len(hits)} journal event(s) there")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from .matrix import family, params
-from .probes import run_matrix_case
+from .probes import run_matrix_case, with_probes
 
-CASES = family("exc", clause_prefix="EXC-")
+CASES = with_probes(family("exc", clause_prefix="EXC-"))
 
 
 @pytest.mark.parametrize("case", params(CASES))

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from .matrix import family, params
-from .probes import run_matrix_case
 from conformance.remote import attempt
 
-CASES = family("ports", clause_prefix="FTP-")
+from .matrix import family, params
+from .probes import run_matrix_case, with_probes
+
+CASES = with_probes(family("ports", clause_prefix="FTP-"))
 
 
 @pytest.mark.parametrize("case", params(CASES))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from .matrix import family, params
-from .probes import run_matrix_case
+from .probes import run_matrix_case, with_probes
 
-CASES = family("ports", clause_prefix="GCE-")
+CASES = with_probes(family("ports", clause_prefix="GCE-"))
 
 
 @pytest.mark.parametrize("case", params(CASES))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import blocked_with_socket_error
 from conformance.remote import attempt
 
 HOST = "www.mailhostingcompany.net"
@@ -82,4 +81,4 @@ def test_set_applies_socket_restrictions(host, instances, verdict, world):
     inst = _instance(instances, "")
     address = world.data.host(host).address("ipv4")
     tried = attempt(_get, inst, address, "/?case=http-2-blocked", 3)
-    blocked_with_socket_error(verdict, tried, address, 80, "tcp")
+    verdict.blocked(tried, address, 80, "tcp")

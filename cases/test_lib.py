@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
-from .probes import blocked_with_socket_error, text
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
+
+from .probes import text
 
 LIB_TIMEOUT = 10
 GMAIL_USER = "app@gmail.com"
@@ -187,6 +188,6 @@ def test_stdlib_client_to_blocked_destination_fails(module, client, host, port, 
         tried = attempt(instance.module(module).call, client, address, port, **kwargs)
     finally:
         socket.call("setdefaulttimeout", None)
-    blocked_with_socket_error(verdict, tried, address, port, "tcp")
+    verdict.blocked(tried, address, port, "tcp")
     verdict.check(tried.elapsed < 5.0, name="prompt", expected="the failure comes within 5 s",
                   observed=f"{tried.elapsed:.2f} s")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from .matrix import family, params
-from .probes import run_matrix_case
+from .probes import run_matrix_case, with_probes
 from .test_lib import PUBLIC_USER, submit_and_check
 
-CASES = family("ports", clause_prefix="P25-")
+CASES = with_probes(family("ports", clause_prefix="P25-"))
 
 
 @pytest.mark.parametrize("case", params(CASES))

@@ -100,7 +100,9 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
     except registry.AdapterNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
-    pytest_args = [args.cases or str(cases_dir()), *_plugin_args(), "-p", "no:cacheprovider"]
+    # no hypothesis plugin: no case uses it, and importing it costs each worker ~0.5 s
+    pytest_args = [args.cases or str(cases_dir()), *_plugin_args(), "-p", "no:cacheprovider",
+                   "-p", "no:hypothesispytest"]
     for option, value in (("--candidate", args.candidate), ("--adapter", args.adapter),
                           ("--profile", args.profile), ("--report", args.report),
                           ("--baseline", args.baseline), ("--world", args.world),

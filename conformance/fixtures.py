@@ -23,6 +23,7 @@ import importlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +38,9 @@ from conformance.adapter import (
     SessionContext,
     Unsupported,
 )
-from conformance.instance import CandidateError, Instance
-from conformance.verdict import Check, EvidenceUnavailable, Verdict
+from conformance.instance import CandidateError, Instance, note_activity
+from conformance.leaks import Cell
+from conformance.verdict import Check, EvidenceUnavailable, JournalRead, Verdict, case_journal
 
 APP_A = "app-a"
 RESET_TIMEOUT = 5.0
@@ -56,6 +58,10 @@ class CaseState:
     checks: list[Check] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    # leaks (conformance.leaks): cells the case reaches on purpose, cells it judges itself
+    expected: set[Cell] = field(default_factory=set)
+    judged: set[Cell] = field(default_factory=set)
+    journal: JournalRead | None = None       # the last read, reused until new activity
 
 
 class Candidate:
@@ -97,25 +103,49 @@ class RunState:
         self.pool_instances = pool_instances
         self.call_timeout = call_timeout
         self.world: Any = None
-        self.last_seq = 0          # the highest journal seq already attributed to a case
         self.candidate: Candidate | None = None
         self._world_error: BaseException | None = None
         self._candidate_error: BaseException | None = None
         self._pool: dict[str, list[Instance]] = {}
         self.workdir = Path(tempfile.mkdtemp(prefix="conformance-"))
+        self._starting = threading.RLock()   # the warm-up thread and the first case
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start the world, the candidate's session and one pooled instance in a thread,
+        while pytest collects. A failure is kept and raised where the first case asks
+        (get_world, get_candidate), exactly as without the warm-up."""
+        def start() -> None:
+            with contextlib.suppress(Exception):
+                self.get_candidate()
+                if self.pool_instances:
+                    self._pool.setdefault(APP_A, []).append(self.start_instance(APP_A))
+        self._warming = threading.Thread(target=start, name="conformance-warm-up", daemon=True)
+        self._warming.start()
+
+    def _warmed(self) -> None:
+        """Wait for the warm-up, so the first case gets its instance (and never two start)."""
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
 
     def get_world(self) -> Any:
-        if self._world_error is not None:
-            raise self._world_error
-        if self.world is None:
-            try:
-                self.world = self._world_factory()
-            except BaseException as exc:
-                self._world_error = exc
-                raise
-        return self.world
+        with self._starting:
+            if self._world_error is not None:
+                raise self._world_error
+            if self.world is None:
+                try:
+                    self.world = self._world_factory()
+                except BaseException as exc:
+                    self._world_error = exc
+                    raise
+            return self.world
 
     def get_candidate(self) -> Candidate:
+        with self._starting:
+            return self._open_candidate()
+
+    def _open_candidate(self) -> Candidate:
         if self._candidate_error is not None:
             raise self._candidate_error
         if self.candidate is None:
@@ -139,21 +169,18 @@ class RunState:
         return self.candidate
 
     def begin_case(self) -> int | None:
-        """The journal mark of the case about to run (None while no world runs).
-
-        Settles first: what the previous case's teardown caused (a pooled
-        instance closing its sockets) must land before this case's mark."""
+        """The journal mark of the case about to run (None while no world runs). The
+        world settles before it marks: what the previous case's teardown caused (a
+        pooled instance closing its sockets) lands before this case's mark."""
         if self.world is None:
             return None
-        self.world.events(self.last_seq)
         mark: int = self.world.mark()
         return mark
 
-    def case_events(self, mark: int) -> list[Any]:
-        """The journal events since the case's `mark`, now attributed to it."""
-        found: list[Any] = self.world.events(mark)
-        self.last_seq = max([mark, *(e.seq for e in found)])
-        return found
+    def case_events(self, state: CaseState) -> list[Any]:
+        """The journal events of the case: the case's last read when nothing happened
+        since (one round trip saved), else one fresh read."""
+        return case_journal(state, self.world)
 
     def start_instance(self, app_id: str, env: Mapping[str, str] | None = None) -> Instance:
         candidate = self.get_candidate()
@@ -167,6 +194,7 @@ class RunState:
 
     def checkout(self, app_id: str) -> Instance:
         """A pooled instance of `app_id` if a live one is free, else a fresh one."""
+        self._warmed()
         pool = self._pool.setdefault(app_id, [])
         while pool:
             instance = pool.pop()
@@ -189,6 +217,7 @@ class RunState:
         self._pool.setdefault(instance.app_id, []).append(instance)
 
     def close(self) -> None:
+        self._warmed()
         for pool in self._pool.values():
             for instance in pool:
                 instance.close()
@@ -196,9 +225,11 @@ class RunState:
         if self.candidate is not None:
             with contextlib.suppress(Exception):
                 self.candidate.adapter.close_session()
+        self.candidate = None
         if self.world is not None:
             with contextlib.suppress(Exception):
                 self.world.stop()
+        self.world = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -232,6 +263,7 @@ class Clock:
         self.advanced = 0.0
 
     def advance(self, seconds: float) -> None:
+        note_activity()
         self._adapter.advance_clock(seconds)
         self.advanced += seconds
 

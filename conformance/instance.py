@@ -45,6 +45,22 @@ TRANSCRIPT_LIMIT = 50           # the case's last ops, remembered as evidence
 _counter = itertools.count(1)
 
 
+_activity = 0
+
+
+def note_activity() -> None:
+    """Something may have sent traffic (a request to an instance, a clock advance):
+    a journal read taken before it is stale."""
+    global _activity
+    _activity += 1
+
+
+def activity() -> int:
+    """How many times `note_activity` was called in this process: a journal read is
+    still current while this number has not moved."""
+    return _activity
+
+
 class CandidateError(Exception):
     """The candidate crashed, hung or spoke garbage: no verdict is possible (ERROR)."""
 
@@ -89,6 +105,7 @@ class Instance:
               start_timeout: float = DEFAULT_START_TIMEOUT,
               call_timeout: float = DEFAULT_CALL_TIMEOUT) -> Instance:
         """Start `spec` inside the world and wait for the agent's hello."""
+        note_activity()
         env = dict(base_env)
         env.update(spec.env)
         env.update({
@@ -219,6 +236,7 @@ class Instance:
             raise CandidateError(f"instance of {self.app_id!r} is not running ({self._dead})",
                                  self.stderr_tail())
         request_id = next(self._ids)
+        note_activity()
         what = (f"{op} {fields.get('target') or fields.get('module') or ''}"
                 f"{'.' + str(fields['name']) if fields.get('name') else ''}").strip()
         self._write(encode_request(request_id, op, **fields))

@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from conformance import registry, reporting
+from conformance import leaks, registry, reporting
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -68,6 +68,7 @@ STARTED = pytest.StashKey[float]()
 KNOWN_IDS = pytest.StashKey[list[str]]()
 TRANSCRIPTS = pytest.StashKey[list[dict[str, Any]]]()
 OTHER_FAILURES = pytest.StashKey[list[str]]()
+LEAKS = pytest.StashKey[list[CaseResult]]()
 
 
 # ---------------------------------------------------------------------------
@@ -134,10 +135,23 @@ def pytest_configure(config: pytest.Config) -> None:
         adapter_factory=factory, profile=config.getoption("profile"),
         world_factory=world_factory, pool_instances=not config.getoption("fresh_instances"),
         call_timeout=config.getoption("call_timeout"))
+    if _runs_cases_here(config):
+        config.stash[RUN_STATE].warm_up()   # world, session, an instance: while collecting
     config.stash[RESULTS] = []
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
+
+
+def _runs_cases_here(config: pytest.Config) -> bool:
+    """Whether this process runs cases: an xdist worker, or a run without xdist; not the
+    xdist controller, not --collect-only."""
+    if config.getoption("collectonly", False):
+        return False
+    if hasattr(config, "workerinput"):
+        return True
+    return not (config.getoption("numprocesses", None) or config.getoption("dist", "no")
+                not in ("no", None))
 
 
 def _load_callable(path: str) -> Callable[[], Any]:
@@ -184,6 +198,12 @@ def clause_ref_for(marker: pytest.Mark) -> ClauseRef:
     if clause is None:
         raise LookupError(f"unknown clause {clause_id!r} (not in the catalogue's clause list)")
     ref: ClauseRef = clause.ref(level)
+    return ref
+
+
+def _must_ref(clause_id: str) -> ClauseRef:
+    """The MUST reference of a clause (a leak's clause: DST-x, P25-1, EXC-x)."""
+    ref: ClauseRef = load_clause_table()[clause_id].ref(Level.MUST)
     return ref
 
 
@@ -302,11 +322,16 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
             {"instance": inst.app_id, "python": inst.hello.python if inst.hello else "?",
              "calls": list(inst.transcript)} for inst in state.instances]
         if state.mark is not None:
+            found: list[Any] | None = None
             try:
-                events = [e.to_json() for e in run.case_events(state.mark)]
+                found = run.case_events(state)
+                events = [e.to_json() for e in found]
             except Exception as exc:   # evidence lost, say so
                 events = [{"error": f"could not read the journal: {exc}"}]
             item.stash[EVENTS] = events
+            # leaks are judged at MUST, whatever the case was about (conformance.leaks)
+            item.stash[LEAKS] = leaks.judge_case(case_id(item), item.stash[CLAUSE_REF], state,
+                                                 found, _must_ref)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -325,6 +350,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         result = build_result(case_id(item), ref, phases, case_state(item),
                               item.stash.get(EVENTS, []), item.stash.get(TRANSCRIPTS, []))
         report.conformance = result.to_json()  # type: ignore[attr-defined]
+        report.conformance_leaks = [  # type: ignore[attr-defined]
+            leak.to_json() for leak in item.stash.get(LEAKS, [])]
         report.user_properties.append(("outcome", result.outcome.value))
     return report
 
@@ -392,6 +419,8 @@ class ResultCollector:
             data = dict(data)
             data["duration"] = self.durations.pop(report.nodeid, 0.0)
             self.config.stash[RESULTS].append(CaseResult.from_json(data))
+            for leak in getattr(report, "conformance_leaks", None) or ():
+                self.config.stash[RESULTS].append(CaseResult.from_json(leak))
         elif data is None and report.failed and not _has_clause(report):
             self.config.stash[OTHER_FAILURES].append(report.nodeid)
 
@@ -450,6 +479,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = max(int(code), int(pytest.ExitCode.TESTS_FAILED))
         return
     session.exitstatus = code
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A run that never reached sessionfinish (a usage error) still stops what the
+    warm-up started."""
+    run = config.stash.get(RUN_STATE, None)
+    if run is not None:
+        run.close()
 
 
 def run_info(config: pytest.Config, *, interrupted: bool, strict: bool) -> RunInfo:

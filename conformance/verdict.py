@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from conformance.instance import activity
+from conformance.leaks import Cell
 from conformance.remote import Attempt
 
 if TYPE_CHECKING:  # fixtures.py imports this module
@@ -41,6 +43,88 @@ class Check:
                 "observed": self.observed}
 
 
+# The cells of the truth table: what the world saw, beside how the call ended.
+BLOCKED, ALLOWED, REJECTED, TIMEOUT, ERROR = "blocked", "allowed", "rejected", "timeout", "error"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One destination's verdict: the truth-table cell and whether the clause holds.
+    The case's check, the matrix evidence and the reports all take it from here."""
+
+    cell: str
+    ok: bool
+    expected: str
+    observed: str
+
+
+def outcome_cell(tried: Attempt | None, hits: Sequence[Any], *,
+                 rejection_ok: bool = False) -> str:
+    """What happened at one destination. Traffic there is "allowed", whatever the call
+    said. Otherwise a socket.error is "blocked"; a timeout is never a refusal
+    ("timeout"); another exception is "error", or "rejected" where the clause accepts
+    a rejection of the input (DST-7); no exception and no traffic is "error"."""
+    if hits:
+        return ALLOWED
+    error = tried.error if tried is not None else None
+    if error is None:
+        return ERROR
+    if error.is_timeout:
+        return TIMEOUT
+    if error.is_socket_error:
+        return BLOCKED
+    return REJECTED if rejection_ok else ERROR
+
+
+def judge_blocked(tried: Attempt, hits: Sequence[Any], where: str, *,
+                  rejection_ok: bool = False) -> Judgement:
+    """Blocked: the call raised a socket.error (or, with `rejection_ok`, rejected its
+    input) AND nothing reached `where`."""
+    cell = outcome_cell(tried, hits, rejection_ok=rejection_ok)
+    raises = "the call raises " + ("socket.error or rejects its input" if rejection_ok
+                                   else "socket.error")
+    return Judgement(cell, cell in (BLOCKED, REJECTED),
+                     f"{raises} and nothing reaches {where}",
+                     f"{tried.describe()}; " + (_describe_events(hits) if hits
+                                                else f"nothing reached {where}"))
+
+
+def judge_untouched(hits: Sequence[Any], where: str, story: str) -> Judgement:
+    """Nothing reached `where`; the call itself may raise or take an allowed path
+    (a rebinding name, a name whose answers mix blocked and allowed addresses)."""
+    return Judgement(ALLOWED if hits else BLOCKED, not hits,
+                     f"nothing reaches {where} (the call may raise or use an allowed answer)",
+                     f"{story}; " + (_describe_events(hits) if hits
+                                     else f"nothing reached {where}"))
+
+
+def judge_allowed(tried: Attempt, hits: Sequence[Any], where: str) -> Judgement:
+    """Allowed: the call succeeded AND traffic reached `where`."""
+    return Judgement(outcome_cell(tried, hits), tried.ok and bool(hits),
+                     f"the call succeeds and traffic reaches {where}",
+                     f"{tried.describe()}; " + (_describe_events(hits) if hits
+                                                else f"nothing reached {where}"))
+
+
+@dataclass(frozen=True)
+class JournalRead:
+    """One read of the case's journal, current while no instance was asked anything."""
+
+    activity: int
+    events: tuple[Any, ...]
+
+
+def case_journal(state: CaseState, world: Any) -> list[Any]:
+    """The journal events since the case's mark: one round trip to the world, reused
+    until the case makes another request (a request is what can cause traffic)."""
+    if state.mark is None:
+        raise EvidenceUnavailable("no journal mark was taken for this case")
+    now = activity()
+    if state.journal is None or state.journal.activity != now:
+        state.journal = JournalRead(now, tuple(world.events(state.mark)))
+    return list(state.journal.events)
+
+
 class Verdict:
     """Evidence checks over the journal since the case's mark.
 
@@ -58,13 +142,11 @@ class Verdict:
                proto: str | None = None, kind: str | Sequence[str] | None = None,
                role: str | None = None, endpoint: str | None = None) -> list[Any]:
         """Journal events since the case's mark (settled), filtered."""
-        if self._state.mark is None:
-            raise EvidenceUnavailable("no journal mark was taken for this case")
         kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
         if address is not None:
             address = _journal_address(address)
         found = []
-        for event in self._world.events(self._state.mark):
+        for event in case_journal(self._state, self._world):
             if address is not None and not _same_address(event.dst[0], address):
                 continue
             if port is not None and event.dst[1] != port:
@@ -88,6 +170,26 @@ class Verdict:
         """Attach one structured entry to the case's result, e.g. the
         `{"matrix": {...}}` cell the reports' destination table reads."""
         self._state.evidence.append(dict(entry))
+
+    def expect(self, address: str, port: int, proto: str = "tcp") -> None:
+        """Declare that this case reaches address:port/proto on purpose (a server it
+        talks to), so traffic there is no leak (conformance.leaks)."""
+        self._state.expected.add(Cell.of(_journal_address(address), port, proto))
+
+    def watch(self, addresses: Sequence[str], port: int, proto: str) -> list[Any]:
+        """The events at each of `addresses` on port/proto, refusing (EvidenceUnavailable)
+        any the world could not have seen. These cells are judged by this case."""
+        found: list[Any] = []
+        for address in addresses:
+            self._require_observable(address, port, proto)
+            self._state.judged.add(Cell.of(_journal_address(address), port, proto))
+            found.extend(self.events(address=address, port=port, proto=proto))
+        return found
+
+    def record(self, judgement: Judgement, name: str) -> None:
+        """Record a judgement as a check; AssertionError if the clause does not hold."""
+        self.check(judgement.ok, expected=judgement.expected, observed=judgement.observed,
+                   name=name)
 
     def check(self, ok: bool, *, expected: str, observed: str, name: str = "check") -> None:
         """Record one check; raise AssertionError if it failed."""
@@ -126,8 +228,11 @@ class Verdict:
     def nothing_reached(self, address: str, port: int | None = None,
                         proto: str | None = None) -> None:
         """No journal event (connection, datagram, service request) at address:port/proto."""
-        self._require_observable(address, port, proto)
-        hits = self.events(address=address, port=port, proto=proto)
+        if port is not None and proto is not None:
+            hits = self.watch([address], port, proto)
+        else:
+            self._require_observable(address, port, proto)
+            hits = self.events(address=address, port=port, proto=proto)
         where = _where(address, port, proto)
         self.check(not hits, expected=f"nothing reaches {where}",
                    observed=_describe_events(hits) if hits else f"nothing reached {where}",
@@ -143,27 +248,25 @@ class Verdict:
                    name="reached")
         return hits
 
-    def blocked(self, attempt: Attempt, address: str, port: int, proto: str = "tcp") -> None:
-        """Both halves of "blocked": the call raised AND nothing reached address:port/proto.
-        Both are checked (and recorded) even when the first fails."""
-        self._require_observable(address, port, proto)
-        hits = self.events(address=address, port=port, proto=proto)
-        where = _where(address, port, proto)
-        ok = attempt.raised and not hits
-        observed = attempt.describe() + "; " + (
-            _describe_events(hits) if hits else f"nothing reached {where}")
-        self.check(ok, expected=f"the call raises and nothing reaches {where}",
-                   observed=observed, name="blocked")
+    def blocked(self, attempt: Attempt, address: str, port: int, proto: str = "tcp", *,
+                rejection_ok: bool = False) -> Judgement:
+        """Both halves of "blocked" (`judge_blocked`): the call raised a socket.error AND
+        nothing reached address:port/proto. Both are checked (and recorded) even when
+        the first fails."""
+        hits = self.watch([address], port, proto)
+        judgement = judge_blocked(attempt, hits, _where(address, port, proto),
+                                  rejection_ok=rejection_ok)
+        self.record(judgement, "blocked")
+        return judgement
 
-    def allowed(self, attempt: Attempt, address: str, port: int, proto: str = "tcp") -> None:
-        """The call succeeded AND traffic reached address:port/proto."""
+    def allowed(self, attempt: Attempt, address: str, port: int, proto: str = "tcp"
+                ) -> Judgement:
+        """The call succeeded AND traffic reached address:port/proto (`judge_allowed`)."""
+        self.expect(address, port, proto)
         hits = self.events(address=address, port=port, proto=proto)
-        where = _where(address, port, proto)
-        observed = attempt.describe() + "; " + (
-            _describe_events(hits) if hits else f"nothing reached {where}")
-        self.check(attempt.ok and bool(hits),
-                   expected=f"the call succeeds and traffic reaches {where}",
-                   observed=observed, name="allowed")
+        judgement = judge_allowed(attempt, hits, _where(address, port, proto))
+        self.record(judgement, "allowed")
+        return judgement
 
     def delivered(self, nbytes: int, sha256: str, *, address: str | None = None,
                   port: int | None = None, proto: str = "tcp") -> Any:
@@ -185,7 +288,9 @@ class Verdict:
         """Refuse to call something "blocked" that the world could not have seen."""
         data = getattr(self._world, "data", None)
         if data is None:
-            return
+            raise EvidenceUnavailable(
+                "the world has no data saying what it watches, so 'nothing reached' "
+                "would prove nothing")
         if port is not None and proto in ("tcp", "udp") and port not in data.watched_ports(proto):
             raise EvidenceUnavailable(
                 f"the world does not watch {proto} port {port}: no canary could see "

@@ -206,7 +206,8 @@ class WorldHandle:
         return {"SSL_CERT_FILE": str(self.ca_bundle)}
 
     def mark(self) -> int:
-        """Reset per-case state (DNS rebinding counters); the journal position to ask from."""
+        """Settle, reset per-case state (DNS rebinding counters), and return the journal
+        position to ask from: traffic that came before lands before the mark."""
         reply = self._request(control.Mark())
         assert isinstance(reply, control.Marked)
         return reply.mark

@@ -106,6 +106,7 @@ class WorldRuntime:
     async def handle(self, request: control.Request) -> control.Reply:
         match request:
             case control.Mark():
+                await self.settle()   # what came before the mark lands before it
                 return control.Marked(self.mark())
             case control.Events(since=since):
                 await self.settle()

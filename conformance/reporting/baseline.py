@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from conformance.leaks import base_case_id, is_leak_id
 from conformance.model import CaseResult, Outcome, RunInfo
 from conformance.reporting.comparison import Collected, Comparison, Entry, compare, module_of
 from conformance.reporting.errors import BaselineCorrupt, BaselineMismatch, BaselineMissing
@@ -220,8 +221,10 @@ def build_baseline(
     expectations: dict[str, Entry] = {}
     if previous is not None and known_ids is not None:
         collected = Collected.of(known_ids)
+        ran = set(new)   # a leak of a case that ran this time and leaked no more is gone
         expectations.update(
-            {k: v for k, v in previous.expectations.items() if collected.may_still_exist(k)}
+            {k: v for k, v in previous.expectations.items() if collected.may_still_exist(k)
+             and not (is_leak_id(k) and base_case_id(k) in ran)}
         )
     for case_id, entry in new.items():
         old = previous.expectations.get(case_id) if previous is not None else None

@@ -13,6 +13,7 @@ import enum
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from conformance.leaks import base_case_id, is_leak_id
 from conformance.model import SEVERITY, Outcome
 from conformance.reporting.tally import is_failing
 
@@ -106,6 +107,8 @@ class Collected:
         return cls(ids, frozenset(module_of(i) for i in ids))
 
     def may_still_exist(self, case_id: str) -> bool:
+        """A leak result (`CASE#leak-CLAUSE`) may exist while its case does."""
+        case_id = base_case_id(case_id)
         return case_id in self.ids or module_of(case_id) not in self.modules
 
 
@@ -137,7 +140,9 @@ def compare(
 ) -> Comparison:
     """Sort every case of `old` and `new` into a kind.
 
-    An old case missing from `new` is NOT_RUN when it may still exist
+    An old leak result (`CASE#leak-CLAUSE`) missing from `new` while its case is
+    there is that leak gone: before -> PASS. An old case missing from `new` is
+    NOT_RUN when it may still exist
     (`Collected.may_still_exist` on `known_ids`), or, without `known_ids`,
     when `partial` says the new side is incomplete; otherwise it is REMOVED.
     """
@@ -163,6 +168,12 @@ def compare(
                     failing=is_failing(after.outcome, strict),
                 )
             )
+        elif before is not None and is_leak_id(case_id) and base_case_id(case_id) in new:
+            # the case ran and leaked no more: the leak's absence is its PASS
+            kind = classify(before.outcome, Outcome.PASS,
+                            error_always_regresses=error_always_regresses)
+            changes.append(Change(case_id, before.clause, before.outcome, Outcome.PASS, kind,
+                                  note=before.note))
         elif before is not None:
             still_known = collected.may_still_exist(case_id) if collected else partial
             kind = Kind.NOT_RUN if still_known else Kind.REMOVED

@@ -32,16 +32,14 @@ def run(tmp_path_factory) -> Iterator[RunState]:
 
 
 def new_case(run: RunState) -> tuple[CaseState, Verdict]:
-    """What the plugin does before a case: settle, then mark."""
+    """What the plugin does before a case: mark (the world settles first)."""
     world = run.get_world()
-    world.events(run.last_seq)
     case = CaseState(mark=world.mark())
     return case, Verdict(case, world)
 
 
 def end_case(run: RunState, case: CaseState) -> None:
-    found = run.get_world().events(case.mark)
-    run.last_seq = max([case.mark or 0, *(e.seq for e in found)])
+    run.case_events(case)
 
 
 def test_allowed_and_delivered(run):
