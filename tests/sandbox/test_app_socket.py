@@ -138,6 +138,13 @@ def test_options_bind_listen(sandbox_service) -> None:
     s.close()
 
 
+def test_socketpair_is_refused() -> None:
+    """socketpair is the module's other way to an AF_UNIX socket (PRT-2)."""
+    with pytest.raises(OSError) as info:
+        sb.socketpair()
+    assert info.value.errno == errno.EAFNOSUPPORT
+
+
 def test_gethostbyaddr_is_not_implemented_and_a_socket_error() -> None:
     with pytest.raises(NotImplementedError) as info:
         sb.gethostbyaddr("127.0.0.1")
