@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .probes import LINUX, const, new_socket
+from .probes import LINUX, const, new_socket, text
 from conformance.remote import Remote, attempt
 
 PAYLOAD = b"entry-point leak probe\n"
@@ -361,7 +361,7 @@ def asyncio_unix_server(aim: Aim) -> Any:
 
 def _unix_path(aim: Aim) -> str:
     """A fresh filesystem path in a temporary folder of the instance, removed afterwards."""
-    folder = aim.instance.module("tempfile").call("mkdtemp", prefix="conformance-entry-")
+    folder = text(aim.instance.module("tempfile").call("mkdtemp", prefix="conformance-entry-"))
     shutil = aim.instance.module("shutil")
     aim.cleanups.append(lambda: attempt(shutil.call, "rmtree", folder, True))
     return f"{folder}/s"
