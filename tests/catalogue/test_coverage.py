@@ -69,12 +69,17 @@ def test_catalogue_is_several_hundred_cases(collected):
     assert len(collected) >= 300
 
 
+# Modules whose table crosses the families by design: the entry-point table
+# (entry points x blocked operations, cases/entry_points.toml).
+CROSS_FAMILY = ("test_entry_points.py",)
+
+
 def test_cases_live_in_their_family_module(collected):
     """One module per clause family (the API-5 errno rows stand for every family)."""
     wrong = []
     for nodeid, marks in collected:
         family = marks[0][0].split("-")[0].lower()
         module = nodeid.split("::")[0].rsplit("/", 1)[-1]
-        if module != f"test_{family}.py":
+        if module != f"test_{family}.py" and module not in CROSS_FAMILY:
             wrong.append(f"{nodeid} ({marks[0][0]})")
     assert not wrong, wrong[:10]
