@@ -15,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .probes import LINUX, const, new_socket, text
 from conformance.remote import Remote, attempt
+
+from .probes import LINUX, const, new_socket, text
 
 PAYLOAD = b"entry-point leak probe\n"
 TIMEOUT = 3.0

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import pytest
 
-from .entry_drivers import DRIVERS, REFUSED_BY_ANSWER, TIMEOUT, Aim
-from .entry_points import REACH, EntryCase, load
 from conformance.adapter import Unsupported
 from conformance.remote import Attempt, attempt
+
+from .entry_drivers import DRIVERS, REFUSED_BY_ANSWER, TIMEOUT, Aim
+from .entry_points import REACH, EntryCase, load
 
 RUN = [c for c in load().cases if c.driver]
 
