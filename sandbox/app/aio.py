@@ -52,13 +52,13 @@ class _Finder(importlib.abc.MetaPathFinder):
         if spec is None or spec.loader is None:
             return spec
         loader, view = spec.loader, self.view
-        original = loader.exec_module  # type: ignore[union-attr]
+        original = loader.exec_module
 
         def exec_module(module: types.ModuleType) -> None:
             original(module)
             _patch(module, view)
 
-        loader.exec_module = exec_module  # type: ignore[method-assign,union-attr]
+        loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
 
