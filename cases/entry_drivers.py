@@ -75,6 +75,20 @@ def connect_ex(aim: Aim) -> Any:
     return code
 
 
+def connect_ex_nonblocking(aim: Aim) -> Any:
+    """A non-blocking connect_ex answers EINPROGRESS while the SYN is on its way:
+    the refusal must come before anything leaves, not after."""
+    sock = aim.sock()
+    sock.call("setblocking", False)
+    return sock.call("connect_ex", aim.sockaddr)
+
+
+def connect_nonblocking(aim: Aim) -> Any:
+    sock = aim.sock()
+    sock.call("setblocking", False)
+    return sock.call("connect", aim.sockaddr)
+
+
 def udp_connect_send(aim: Aim) -> Any:
     sock = aim.sock("udp")
     sock.call("connect", aim.sockaddr)
@@ -449,9 +463,29 @@ def http_request_source(aim: Aim) -> Any:
 
 
 def urlopen(aim: Aim) -> Any:
-    response = aim.keep(aim.module.call("urlopen", f"http://{aim.host_text}:{aim.port}/",
+    scheme = aim.callable or "http"
+    response = aim.keep(aim.module.call("urlopen", f"{scheme}://{aim.host_text}:{aim.port}/",
                                         timeout=TIMEOUT))
     return response.call("read", 64)
+
+
+def log_socket_handler(aim: Aim) -> Any:
+    """logging.handlers.SocketHandler: makeSocket (public) dials the log server."""
+    handler = aim.keep(aim.module.call("SocketHandler", aim.address, aim.port))
+    sock = aim.keep(handler.call("makeSocket", TIMEOUT))
+    return sock.call("sendall", PAYLOAD)
+
+
+def log_datagram_handler(aim: Aim) -> Any:
+    """logging.handlers.DatagramHandler.send: sendto the log server, errors raised."""
+    handler = aim.keep(aim.module.call("DatagramHandler", aim.address, aim.port))
+    return handler.call("send", PAYLOAD)
+
+
+def log_syslog_stream(aim: Aim) -> Any:
+    """SysLogHandler over TCP connects in its constructor."""
+    return aim.keep(aim.module.call("SysLogHandler", address=aim.sockaddr,
+                                    socktype=aim.socket.SOCK_STREAM))
 
 
 def xmlrpc_call(aim: Aim) -> Any:
@@ -483,6 +517,7 @@ def ftp_connect(aim: Aim) -> Any:
 # drivers the answer says whether the call refused.
 REFUSED_BY_ANSWER: dict[str, Callable[[Any], bool]] = {
     "connect_ex": lambda code: code != 0,
+    "connect_ex_nonblocking": lambda code: code != 0,
     "udp_connect_ex_send": lambda code: code != 0,
     "asyncio_datagram_remote": bool,
     "asyncio_datagram_sendto": bool,
@@ -490,7 +525,7 @@ REFUSED_BY_ANSWER: dict[str, Callable[[Any], bool]] = {
 
 DRIVERS: dict[str, Callable[[Aim], Any]] = {
     fn.__name__: fn for fn in (
-        connect_ex, udp_connect_send, udp_connect_ex_send, sendto_flags, sendto_fastopen,
+        connect_ex, connect_ex_nonblocking, connect_nonblocking, udp_connect_send, udp_connect_ex_send, sendto_flags, sendto_fastopen,
         sendmsg_udp, sendmsg_fastopen, setsockopt_optlen, sockettype_connect, sockettype_sendto,
         sockettype_unix, dup_connect, dup_sendto, fromfd_connect, fileno_connect, socketpair,
         create_connection, create_connection_source, create_server, create_server_dualstack,
@@ -507,6 +542,6 @@ DRIVERS: dict[str, Callable[[Aim], Any]] = {
         smtpd_server, asyncore_connect, asyncore_listen, mp_client, mp_listener,
         mp_listener_specific, mp_listener_unix,
         http_request, http_request_source, urlopen, xmlrpc_call, client_ctor, smtp_source,
-        ftp_connect,
+        ftp_connect, log_socket_handler, log_datagram_handler, log_syslog_stream,
     )
 }
