@@ -525,7 +525,8 @@ REFUSED_BY_ANSWER: dict[str, Callable[[Any], bool]] = {
 
 DRIVERS: dict[str, Callable[[Aim], Any]] = {
     fn.__name__: fn for fn in (
-        connect_ex, connect_ex_nonblocking, connect_nonblocking, udp_connect_send, udp_connect_ex_send, sendto_flags, sendto_fastopen,
+        connect_ex, connect_ex_nonblocking, connect_nonblocking, udp_connect_send,
+        udp_connect_ex_send, sendto_flags, sendto_fastopen,
         sendmsg_udp, sendmsg_fastopen, setsockopt_optlen, sockettype_connect, sockettype_sendto,
         sockettype_unix, dup_connect, dup_sendto, fromfd_connect, fileno_connect, socketpair,
         create_connection, create_connection_source, create_server, create_server_dualstack,
