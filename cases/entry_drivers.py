@@ -17,14 +17,13 @@ from typing import Any
 
 from conformance.remote import Remote, attempt
 
-from .probes import LINUX, const, new_socket, text
+from .probes import const, new_socket, text
 
 PAYLOAD = b"entry-point leak probe\n"
 TIMEOUT = 3.0
 MSG_FASTOPEN = 0x20000000          # Linux; Python 2.7's socket module lacks the name
 SPECIFIC_V4 = ("127.0.0.1", 0)     # BND-1: a specific address (port 0: no clash between workers)
 WILDCARD = ("", 0)                 # BND-2: allowed, so only listen() is asked for
-LINUX_EXTRA = {"AF_UNIX": 1, "SO_BINDTODEVICE": 25}
 
 
 @dataclass
@@ -123,15 +122,8 @@ def sendmsg_fastopen(aim: Aim) -> Any:
 def setsockopt_optlen(aim: Aim) -> Any:
     """The four-argument form setsockopt(level, name, None, optlen) (3.6+)."""
     sock = aim.sock()
-    return sock.call("setsockopt", const(aim.socket, "SOL_SOCKET"), _const(aim, "SO_BINDTODEVICE"),
-                     None, 0)
-
-
-def _const(aim: Aim, name: str) -> int:
-    got = attempt(getattr, aim.socket, name)
-    if got.ok and isinstance(got.value, int):
-        return int(got.value)
-    return LINUX.get(name, LINUX_EXTRA[name])
+    level, option = const(aim.socket, "SOL_SOCKET"), const(aim.socket, "SO_BINDTODEVICE")
+    return sock.call("setsockopt", level, option, None, 0)
 
 
 def _socket_type(aim: Aim, proto: str) -> Remote:
@@ -152,7 +144,8 @@ def sockettype_sendto(aim: Aim) -> Any:
 
 
 def sockettype_unix(aim: Aim) -> Any:
-    return aim.keep(aim.socket.call("SocketType", _const(aim, "AF_UNIX"), aim.socket.SOCK_STREAM))
+    unix = const(aim.socket, "AF_UNIX")
+    return aim.keep(aim.socket.call("SocketType", unix, aim.socket.SOCK_STREAM))
 
 
 def dup_connect(aim: Aim) -> Any:
