@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--clauses", action="store_true",
                      help="per clause: its level(s) and number of cases")
     lst.add_argument("--cases", metavar="PATH", help="catalogue to list (default: cases/)")
+    lst.add_argument("--entry-points", action="store_true",
+                     help="the entry-point table: entry points x blocked operations, "
+                          "cases per cell, and why each empty cell is empty")
 
     sub.add_parser("candidates", help="list registered candidates")
 
@@ -144,6 +147,9 @@ def collect_cases(path: str | None = None) -> tuple[int, list[tuple[str, str, st
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.entry_points:
+        from cases.entry_report import main as entry_points
+        return entry_points()
     code, cases, output = collect_cases(args.cases)
     if code not in (0, 5):
         print(output, file=sys.stderr)

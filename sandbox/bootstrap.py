@@ -18,7 +18,7 @@ def install() -> None:
     import socket as real
     import ssl
 
-    from .app import httpfetch, tls
+    from .app import aio, httpfetch, tls
     from .app import socket as sandboxed
 
     if sys.modules.get("socket") is sandboxed:
@@ -26,6 +26,7 @@ def install() -> None:
     tls.install()
     ssl.create_connection = sandboxed.create_connection  # type: ignore[attr-defined]
     sys.modules["socket"] = sandboxed
+    aio.install(sandboxed, real)
     for name in CLIENT_MODULES:
         mod = sys.modules.get(name)
         if mod is not None and getattr(mod, "socket", None) is real:

@@ -9,6 +9,7 @@ User-Agent and returns the raw response for http.client to parse unchanged.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 from typing import Any
@@ -73,6 +74,15 @@ class UrlfetchConnection:
         self._request = bytearray()
 
 
+def _refuse_source_address(conn: Any) -> None:
+    """urlfetch opens no socket of the app's, so it cannot honour a source_address; a
+    specific address or port would be a bind the policy refuses (BND-1), and dropping
+    it silently would hide that. The wildcard with port 0 binds nothing (BND-2)."""
+    source = getattr(conn, "source_address", None)
+    if source and (source[0] not in ("", "0.0.0.0", "::") or source[1]):
+        raise OSError(errno.EACCES, "binding to a specific address or port is not supported")
+
+
 def install_into(hc: Any) -> Any:
     """Route `hc` (the http.client module) through urlfetch unless the switch is set.
     The switch is read at every connect, so setting it later in the process counts."""
@@ -88,12 +98,14 @@ def install_into(hc: Any) -> Any:
     def connect(self: Any) -> None:
         if uses_sockets():
             return plain_connect(self)
+        _refuse_source_address(self)
         self.sock = UrlfetchConnection("http", self.host, self.port, _timeout(self))
         return None
 
     def connect_tls(self: Any) -> None:
         if uses_sockets():
             return tls_connect(self)
+        _refuse_source_address(self)
         self.sock = UrlfetchConnection("https", self.host, self.port, _timeout(self))
         return None
 

@@ -645,6 +645,11 @@ def create_server(*args: Any, **kwargs: Any) -> Any:
     raise _err(_errno.EACCES, "listening sockets are not supported")
 
 
+def socketpair(*args: Any, **kwargs: Any) -> Any:
+    """The standard socketpair makes a pair of AF_UNIX sockets (PRT-2: refused)."""
+    raise _err(_errno.EAFNOSUPPORT, "socketpair makes AF_UNIX sockets, which are not supported")
+
+
 def fromfd(*args: Any, **kwargs: Any) -> Any:
     raise _err(_errno.EACCES, "sandbox sockets cannot adopt a file descriptor")
 

@@ -138,6 +138,13 @@ def test_options_bind_listen(sandbox_service) -> None:
     s.close()
 
 
+def test_socketpair_is_refused() -> None:
+    """socketpair is the module's other way to an AF_UNIX socket (PRT-2)."""
+    with pytest.raises(OSError) as info:
+        sb.socketpair()
+    assert info.value.errno == errno.EAFNOSUPPORT
+
+
 def test_gethostbyaddr_is_not_implemented_and_a_socket_error() -> None:
     with pytest.raises(NotImplementedError) as info:
         sb.gethostbyaddr("127.0.0.1")
@@ -293,6 +300,27 @@ def test_http_client_through_urlfetch(sandbox_service, monkeypatch) -> None:
     finally:
         httpfetch.uninstall_from(http.client)
         server.shutdown()
+
+
+@pytest.mark.parametrize(("source", "refused"), [
+    (("127.0.0.1", 0), True), (("", 8080), True), (("", 0), False), (("0.0.0.0", 0), False)])
+def test_urlfetch_refuses_a_source_address_bind(source, refused, monkeypatch) -> None:
+    """http.client's source_address is a bind (BND-1) even when urlfetch carries the request."""
+    import http.client
+
+    monkeypatch.delenv("GAE_USE_SOCKETS_HTTPLIB", raising=False)
+    conn = httpfetch.install_into(http.client)
+    try:
+        c = conn.HTTPConnection("192.0.2.1", 80, timeout=1, source_address=source)
+        if refused:
+            with pytest.raises(OSError) as info:
+                c.connect()
+            assert info.value.errno == errno.EACCES
+        else:
+            c.connect()
+            assert isinstance(c.sock, httpfetch.UrlfetchConnection)
+    finally:
+        httpfetch.uninstall_from(http.client)
 
 
 def test_unconnected_socket_behaves_like_the_standard_one(sandbox_service) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import ssl
 import subprocess
@@ -72,6 +73,18 @@ def test_bootstrap_makes_import_socket_the_sandbox() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=30, check=True)
     assert out.stdout.split() == ["sandbox.app.socket"] * 3 + ["SandboxSSLSocket"]
+
+
+def test_event_loops_start_though_socketpair_is_refused_to_the_app() -> None:
+    """asyncio's wake-up pipe gets the real socketpair; the app's socketpair is refused
+    (PRT-2), and every other name asyncio uses is still the sandbox's."""
+    code = ("from sandbox.bootstrap import install; install(); import asyncio, socket\n"
+            "loop = asyncio.new_event_loop(); loop.close()\n"
+            "try:\n    socket.socketpair()\nexcept OSError as e:\n    print('refused', e.errno)\n"
+            "print(asyncio.selector_events.socket.socket is socket.socket)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=30, check=True)
+    assert out.stdout.split() == ["refused", str(errno.EAFNOSUPPORT), "True"]
 
 
 @pytest.fixture
