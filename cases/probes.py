@@ -189,8 +189,10 @@ def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -
         exchange = attempt(talk, instance, socket, sock, case, world, payload)
         steps.append(f"probe {service or 'canary'}: {exchange.describe()}")
     _closed(sock)
-    hits = leaks(verdict, case)
     reply = exchange.value if exchange is not None and exchange.ok else None
+    if isinstance(reply, Reply):
+        _await_effect(verdict, case, reply)
+    hits = leaks(verdict, case)
     if hits:
         observed = "allowed"
     elif opened.raised or (exchange is not None and exchange.raised):
@@ -217,6 +219,18 @@ def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -
                                f"{case.destination}:{case.port}/{case.proto}",
                       observed=_describe(hits))
     verdict.check(reply.ok, name="reply", expected=reply.expected, observed=reply.observed)
+
+
+def _await_effect(verdict: Any, case: MatrixCase, reply: Reply) -> None:
+    """Wait (bounded, on the journal) for the peer-visible effect the exchange should
+    have caused, so a slow world delays the verdict instead of flipping it."""
+    if reply.delivered is not None:
+        nbytes, sha = reply.delivered
+        verdict.await_event(port=case.port, proto=case.proto,
+                            match=lambda e: e.nbytes == nbytes and e.sha256 == sha)
+    else:
+        verdict.await_event(port=case.port, proto=case.proto,
+                            match=lambda e: reply.journal_kind in (None, e.kind))
 
 
 def service_at(world: World, host_id: str, proto: str, port: int) -> str | None:

@@ -12,7 +12,8 @@ address) raises EvidenceUnavailable: an ERROR, never a pass.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,11 @@ from conformance.remote import Attempt
 
 if TYPE_CHECKING:  # fixtures.py imports this module
     from conformance.fixtures import CaseState
+
+
+# How long a positive check waits for a peer-visible effect (a close, the bytes)
+# to reach the journal: a slow machine delays such a verdict, never flips it.
+SETTLE_TIMEOUT = 10.0
 
 
 class EvidenceUnavailable(Exception):
@@ -80,6 +86,24 @@ class Verdict:
             found.append(event)
         return found
 
+    def await_event(self, *, timeout: float = SETTLE_TIMEOUT,
+                    match: Callable[[Any], bool] | None = None, **filters: Any) -> list[Any]:
+        """The events `events(**filters)` finds, waiting up to `timeout` s until one
+        satisfies `match` (default: any). Each look is a settled journal read, so
+        the wait ends as soon as the effect is journalled; an effect that never
+        comes costs `timeout`, and the caller's check then fails."""
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            found = self.events(**filters)
+            if any(match(e) for e in found) if match is not None else found:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return found
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.25)
+
     @property
     def checks(self) -> tuple[Check, ...]:
         return tuple(self._state.checks)
@@ -135,8 +159,8 @@ class Verdict:
 
     def reached(self, address: str, port: int | None = None, proto: str | None = None,
                 kind: str | Sequence[str] | None = None) -> list[Any]:
-        """Some journal event at address:port/proto; returns them."""
-        hits = self.events(address=address, port=port, proto=proto, kind=kind)
+        """Some journal event at address:port/proto (awaited); returns them."""
+        hits = self.await_event(address=address, port=port, proto=proto, kind=kind)
         where = _where(address, port, proto)
         self.check(bool(hits), expected=f"traffic reaches {where}",
                    observed=_describe_events(hits) if hits else f"nothing reached {where}",
@@ -156,8 +180,9 @@ class Verdict:
                    observed=observed, name="blocked")
 
     def allowed(self, attempt: Attempt, address: str, port: int, proto: str = "tcp") -> None:
-        """The call succeeded AND traffic reached address:port/proto."""
-        hits = self.events(address=address, port=port, proto=proto)
+        """The call succeeded AND traffic reached address:port/proto (awaited if it did)."""
+        hits = (self.await_event(address=address, port=port, proto=proto) if attempt.ok
+                else self.events(address=address, port=port, proto=proto))
         where = _where(address, port, proto)
         observed = attempt.describe() + "; " + (
             _describe_events(hits) if hits else f"nothing reached {where}")
@@ -170,8 +195,13 @@ class Verdict:
         """The peer received exactly `nbytes` with digest `sha256`: one TCP
         connection's `close` event, or one UDP `datagram`. Returns the event."""
         kind = "close" if proto == "tcp" else "datagram"
-        candidates = self.events(address=address, port=port, proto=proto, kind=kind)
-        match = [e for e in candidates if e.nbytes == nbytes and e.sha256 == sha256]
+
+        def intact(event: Any) -> bool:
+            return bool(event.nbytes == nbytes and event.sha256 == sha256)
+
+        candidates = self.await_event(address=address, port=port, proto=proto, kind=kind,
+                                      match=intact)
+        match = [e for e in candidates if intact(e)]
         where = _where(address or "any address", port, proto)
         self.check(bool(match),
                    expected=f"{nbytes} bytes sha256={sha256[:16]}... arrive intact at {where}",
