@@ -24,7 +24,7 @@ import ssl
 import warnings
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
 from fakenet.journal import CLOSE, CONNECT, Journal
 from fakenet.protocols.accounts import authenticate
@@ -101,6 +101,14 @@ class JournalledSMTP(SMTP):
         if self.record is not None:
             self.record.received(data)
         super().data_received(data)
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A client that aborts STARTTLS is traffic, not a fault of the world: its
+        failed handshake is journalled (connection_lost), with no traceback in the
+        world's log. Anything else is still logged by aiosmtpd."""
+        if isinstance(error, TLSSetupException):
+            return "454 4.7.0 TLS not available"
+        return await super().handle_exception(error)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.session is None:
