@@ -30,6 +30,7 @@ from fakenet.journal import CLOSE, CONNECT, Journal
 from fakenet.protocols.accounts import authenticate
 from fakenet.service import Closable, ServiceContext, ServiceStarter
 from fakenet.tcpserver import (
+    BACKLOG,
     address_pair,
     bind_socket,
     handshake_detail,
@@ -227,12 +228,13 @@ async def start_smtp(ctx: ServiceContext, binding: Binding) -> Closable:
     if binding.kind.tls == "implicit":
         smtps = {**common, "auth_require_tls": False}
         server = await loop.create_server(
-            lambda: ImplicitTLSFront(handler, context, smtps), sock=sock)
+            lambda: ImplicitTLSFront(handler, context, smtps), sock=sock, backlog=BACKLOG)
     else:
         submission = {**common, "tls_context": context, "require_starttls": True,
                       "auth_require_tls": True}
         server = await loop.create_server(
-            lambda: JournalledSMTP(handler, loop=loop, **submission), sock=sock)
+            lambda: JournalledSMTP(handler, loop=loop, **submission), sock=sock,
+            backlog=BACKLOG)
     return SMTPListener(server, sock)
 
 
