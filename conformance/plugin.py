@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from conformance import registry, reporting
+from conformance import lost, registry, reporting
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -68,6 +68,7 @@ STARTED = pytest.StashKey[float]()
 KNOWN_IDS = pytest.StashKey[list[str]]()
 TRANSCRIPTS = pytest.StashKey[list[dict[str, Any]]]()
 OTHER_FAILURES = pytest.StashKey[list[str]]()
+LOST = pytest.StashKey[lost.LostCases]()
 
 
 # ---------------------------------------------------------------------------
@@ -138,6 +139,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
+    if not hasattr(config, "workerinput"):   # lost cases are counted where results are
+        scratch = config.stash[RUN_STATE].workdir
+        config.stash[LOST] = lost.LostCases(scratch / "selected.json")
+        config.pluginmanager.register(config.stash[LOST], "conformance-lost")
 
 
 def _load_callable(path: str) -> Callable[[], Any]:
@@ -239,6 +244,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Name the selected cases for conformance.lost (here, or for the xdist controller)."""
+    config = session.config
+    selected = lost.describe_items(session.items, lambda i: i.stash.get(CLAUSE_REF, None),
+                                   case_id)
+    target = getattr(config, "workerinput", {}).get(lost.SELECTED_KEY)
+    if target:
+        lost.write_selected(Path(target), selected)
+    elif LOST in config.stash:
+        config.stash[LOST].selected = selected
 
 
 def _use_concise_failures(item: pytest.Item) -> None:
@@ -424,6 +441,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if LOST in config.stash:
+        config.stash[LOST].load()   # before run.close() removes the file it reads
     run = config.stash.get(RUN_STATE, None)
     if run is not None:
         run.close()
@@ -434,6 +453,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stopped_early = (exitstatus == pytest.ExitCode.INTERRUPTED
                      or bool(session.shouldfail or session.shouldstop))
     results = config.stash.get(RESULTS, [])
+    if LOST in config.stash:   # cases that never reported: ERROR, and the run is incomplete
+        missing = config.stash[LOST].results({r.case_id for r in results})
+        results = [*results, *missing]
+        stopped_early = stopped_early or bool(missing)
     if not results and not stopped_early:
         return   # nothing ran: an empty selection is pytest's business (exit 5)
     strict = strict_mode(config)
