@@ -22,7 +22,6 @@ import contextlib
 import importlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from conformance.adapter import (
 )
 from conformance.instance import CandidateError, Instance
 from conformance.verdict import Check, EvidenceUnavailable, Verdict
+from fakenet import workdirs
 
 APP_A = "app-a"
 RESET_TIMEOUT = 5.0
@@ -102,7 +102,7 @@ class RunState:
         self._world_error: BaseException | None = None
         self._candidate_error: BaseException | None = None
         self._pool: dict[str, list[Instance]] = {}
-        self.workdir = Path(tempfile.mkdtemp(prefix="conformance-"))
+        self.workdir = workdirs.make("conformance")
 
     def get_world(self) -> Any:
         if self._world_error is not None:

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -32,6 +33,7 @@ from fakenet.tcpserver import live_fds
 from fakenet.tls import WorldTLS
 from fakenet.world import World, WorldDataError, load_world
 
+ORPHANED = 4         # exit status when the control pipe closed without a stop
 SETTLE_LIMIT = 0.25  # seconds; only sockets whose reader is paused can use it all
 
 
@@ -150,7 +152,7 @@ async def _serve(world: World, workdir: Path, control_fd: int,
                 return 0
             line = line_task.result()
             if not line:
-                return 0  # the harness went away: the world goes with it
+                return ORPHANED  # the harness went away: the world goes with it
             try:
                 request = control.decode_request(line)
             except control.ControlError as exc:
@@ -170,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="the world process (started by WorldHandle)")
     parser.add_argument("--world", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--remove-workdir", action="store_true",
+                        help="remove the workdir if the control pipe closes without a stop")
     args = parser.parse_args(argv)
     # The control channel keeps the real stdout; anything else printed goes to stderr.
     control_fd = os.dup(1)
@@ -193,7 +197,12 @@ def main(argv: list[str] | None = None) -> int:
         namespace.configure(world, args.workdir)  # refuses unless lo is the only interface
     except namespace.NamespaceUnavailable as exc:
         return fail(str(exc), "namespace", 3)
-    return asyncio.run(_serve(world, args.workdir, control_fd, STARTERS))
+    code = asyncio.run(_serve(world, args.workdir, control_fd, STARTERS))
+    if code == ORPHANED and args.remove_workdir:
+        # Nobody is left to remove it (e.g. the run was SIGKILLed), and it holds
+        # the test CA's private key.
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":
