@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from conformance import lost, registry, reporting
+from conformance import lost, registry, reporting, stopping
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -143,6 +143,8 @@ def pytest_configure(config: pytest.Config) -> None:
         scratch = config.stash[RUN_STATE].workdir
         config.stash[LOST] = lost.LostCases(scratch / "selected.json")
         config.pluginmanager.register(config.stash[LOST], "conformance-lost")
+        config.pluginmanager.register(stopping.FastStop(), "conformance-fast-stop")
+        stopping.take_sigterm_as_interrupt()
 
 
 def _load_callable(path: str) -> Callable[[], Any]:
