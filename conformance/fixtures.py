@@ -36,6 +36,7 @@ from conformance.adapter import (
     SessionContext,
     Unsupported,
 )
+from conformance import health
 from conformance.instance import CandidateError, Instance
 from conformance.verdict import Check, EvidenceUnavailable, Verdict
 from fakenet import workdirs
@@ -137,6 +138,30 @@ class RunState:
                 self._candidate_error = exc
                 raise
         return self.candidate
+
+    def helpers(self) -> list[health.Spawned]:
+        """The helper processes the open session spawned (watched by conformance.health)."""
+        if self.candidate is None:
+            return []
+        return [health.Spawned(argv, proc) for argv, proc in self.candidate.context.spawned]
+
+    def revive(self) -> str | None:
+        """If a helper of the session died: close it, drop the pooled instances (they
+        talk to the dead helper) and open a new session. Returns what died, if anything;
+        a session that cannot reopen makes every later case ERROR (get_candidate)."""
+        found = health.dead(self.helpers())
+        if not found or self.candidate is None:
+            return None
+        for pool in self._pool.values():
+            for instance in pool:
+                instance.kill()
+        self._pool.clear()
+        with contextlib.suppress(Exception):
+            self.candidate.adapter.close_session()
+        self.candidate = None
+        with contextlib.suppress(Exception):
+            self.get_candidate()
+        return "; ".join(found)
 
     def begin_case(self) -> int | None:
         """The journal mark of the case about to run (None while no world runs).

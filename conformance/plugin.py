@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from conformance import lost, registry, reporting, stopping
+from conformance import health, lost, registry, reporting, stopping
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -302,6 +302,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not is_case(item):
         return
     case_state(item)
+    item.config.stash[RUN_STATE].revive()   # a helper died since the last case: reopen
     problem = item.stash.get(CLAUSE_PROBLEM, None)
     if problem:
         raise ClauseProblem(problem)
@@ -315,7 +316,13 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     run = item.config.stash[RUN_STATE]
     state.mark = run.begin_case()
     try:
-        return (yield)
+        try:
+            result = yield
+        except Exception:
+            health.check(run.helpers(), case_id(item), failed=True)
+            raise
+        health.check(run.helpers(), case_id(item), failed=False)
+        return result
     finally:
         item.stash[TRANSCRIPTS] = [
             {"instance": inst.app_id, "python": inst.hello.python if inst.hello else "?",

@@ -46,7 +46,7 @@ def _alive(pid: int) -> bool:
 def sweep(everything: bool = False) -> list[Path]:
     """Remove every scratch directory whose owner process is gone (all, if
     `everything`); returns what was removed."""
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(PARENT.iterdir())
     except OSError:
