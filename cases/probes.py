@@ -148,6 +148,8 @@ def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
     result = aim(instance, case, payload)
     _closed(result.sock)
     hits = leaks(verdict, case)
+    if not hits:
+        verdict.nothing_lost()   # a world that dropped traffic cannot say "nothing arrived"
     raised = result.decisive.raised
     where = " or ".join(f"{a}:{case.port}/{case.proto}" for a in case.watch)
     observed = "allowed" if hits else ("blocked" if raised else "error")

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from conformance import health
 from conformance.adapter import (
     Adapter,
     CandidateInfo,
@@ -36,7 +37,6 @@ from conformance.adapter import (
     SessionContext,
     Unsupported,
 )
-from conformance import health
 from conformance.instance import CandidateError, Instance
 from conformance.verdict import Check, EvidenceUnavailable, Verdict
 from fakenet import workdirs

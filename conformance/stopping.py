@@ -11,6 +11,7 @@ their workdirs themselves (fakenet/workdirs.py).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from types import FrameType
 
@@ -27,10 +28,8 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 def take_sigterm_as_interrupt() -> None:
     """SIGTERM raises KeyboardInterrupt (main thread only; elsewhere nothing changes)."""
-    try:
+    with contextlib.suppress(ValueError):   # not the main thread (pytest run in-process)
         signal.signal(signal.SIGTERM, _terminate)
-    except ValueError:   # not the main thread (pytest run in-process by a tool)
-        pass
 
 
 def _noted(signum: int, frame: FrameType | None) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from conformance.remote import Attempt
+from fakenet.drops import DROPS
 
 if TYPE_CHECKING:  # fixtures.py imports this module
     from conformance.fixtures import CaseState
@@ -104,6 +105,20 @@ class Verdict:
             time.sleep(min(pause, left))
             pause = min(pause * 2, 0.25)
 
+    def nothing_lost(self) -> None:
+        """Refuse "nothing arrived" if the world's kernel dropped anything during the
+        case (a full receive buffer, a full listen queue): EvidenceUnavailable."""
+        lost = [e for e in self.events() if e.kind == DROPS and e.role == "world"]
+        if lost:
+            counts: dict[str, int] = {}
+            for event in lost:
+                for name, n in event.detail.items():
+                    counts[name] = counts.get(name, 0) + int(n)
+            said = ", ".join(f"{name} +{n}" for name, n in sorted(counts.items()))
+            raise EvidenceUnavailable(
+                f"the world's kernel dropped traffic during this case ({said}): "
+                "'nothing arrived' would prove nothing")
+
     @property
     def checks(self) -> tuple[Check, ...]:
         return tuple(self._state.checks)
@@ -152,6 +167,8 @@ class Verdict:
         """No journal event (connection, datagram, service request) at address:port/proto."""
         self._require_observable(address, port, proto)
         hits = self.events(address=address, port=port, proto=proto)
+        if not hits:
+            self.nothing_lost()
         where = _where(address, port, proto)
         self.check(not hits, expected=f"nothing reaches {where}",
                    observed=_describe_events(hits) if hits else f"nothing reached {where}",
@@ -172,6 +189,8 @@ class Verdict:
         Both are checked (and recorded) even when the first fails."""
         self._require_observable(address, port, proto)
         hits = self.events(address=address, port=port, proto=proto)
+        if not hits:
+            self.nothing_lost()
         where = _where(address, port, proto)
         ok = attempt.raised and not hits
         observed = attempt.describe() + "; " + (

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from fakenet import control, namespace
 from fakenet.canary import start_canaries
+from fakenet.drops import DROPS, DropCounter
 from fakenet.journal import Journal
 from fakenet.service import Closable, ServiceContext, ServiceStarter
 from fakenet.tcpserver import live_fds
@@ -53,6 +54,14 @@ class WorldRuntime:
         self.tls = WorldTLS(workdir)
         self.ctx = ServiceContext(world, self.journal, self.tls)
         self.running: list[Closable] = []
+        self.drops = DropCounter()
+
+    def note_drops(self) -> None:
+        """Journal what the kernel dropped since the last look (fakenet/drops.py)."""
+        grown = self.drops.growth()
+        if grown:
+            self.journal.record(endpoint="kernel", role="world", proto="", kind=DROPS,
+                                dst=("", 0), peer=("", 0), detail=grown)
 
     async def start(self, starters: dict[str, ServiceStarter]) -> None:
         for binding in self.world.bindings():
@@ -73,6 +82,7 @@ class WorldRuntime:
             reset = getattr(item, "reset", None)
             if callable(reset):
                 reset()
+        self.note_drops()   # what came before the mark belongs to no case after it
         return self.journal.mark()
 
     async def settle(self) -> None:
@@ -111,6 +121,7 @@ class WorldRuntime:
                 return control.Marked(self.mark())
             case control.Events(since=since):
                 await self.settle()
+                self.note_drops()
                 return control.EventList(tuple(self.journal.since(since)))
             case control.Stop():
                 await self.close()

@@ -45,6 +45,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fakenet.drops import large_receive_buffer
 from fakenet.journal import CLOSE, CONNECT, DATAGRAM, Journal
 from fakenet.sansio import Action, Close, Note, Send, ServerProtocol, StartTLS
 from fakenet.service import ServiceContext
@@ -104,6 +105,8 @@ def bind_socket(address: str, port: int, kind: int) -> socket.socket:
         sock.bind((address, port))
         if kind == socket.SOCK_STREAM:
             sock.listen(BACKLOG)
+        else:
+            large_receive_buffer(sock)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from conformance.fixtures import CaseState
 from conformance.remote import Attempt
-from conformance.verdict import Verdict
+from conformance.verdict import EvidenceUnavailable, Verdict
 from fakenet.journal import JournalEvent
 
 
@@ -51,3 +53,18 @@ def test_the_wait_is_bounded() -> None:
     started = time.monotonic()
     assert _verdict(LateWorld(60)).await_event(timeout=0.2, port=7) == []
     assert time.monotonic() - started < 2
+
+
+class DroppingWorld(LateWorld):
+    """A journal that says the kernel dropped datagrams during the case."""
+
+    def events(self, since: int) -> list[JournalEvent]:
+        return [JournalEvent(1, 0.0, "kernel", "world", "", "drops", ("", 0), ("", 0),
+                             detail={"Udp:RcvbufErrors": 12})]
+
+
+def test_nothing_reached_is_no_evidence_while_the_world_dropped_traffic() -> None:
+    with pytest.raises(EvidenceUnavailable, match="RcvbufErrors"):
+        _verdict(DroppingWorld(0)).nothing_reached("127.0.0.1", 7, "udp")
+    with pytest.raises(EvidenceUnavailable, match="dropped"):
+        _verdict(DroppingWorld(0)).blocked(Attempt(ok=False), "127.0.0.1", 7, "udp")
