@@ -127,16 +127,19 @@ class DescriptorTable:
             entry.closed = True
             channels, entry.channels = list(entry.channels), []
             entry.lock.notify_all()
-        for s in [entry.sock, *channels]:
-            _hard_close(s)
         with self._lock:
-            self._entries.pop(entry.desc, None)
+            # How it ended is known before the sockets go: an app asking (status)
+            # while they close gets its answer, not EBADF.
             if reclaimed:
                 self._reclaimed.add(entry.desc)
             else:
                 self._finished[entry.desc] = (entry.app, entry.error)
                 while len(self._finished) > 10000:
                     self._finished.pop(next(iter(self._finished)))
+        for s in [entry.sock, *channels]:
+            _hard_close(s)
+        with self._lock:
+            self._entries.pop(entry.desc, None)
         entry.done.set()
         entry.wr_done.set()
 

@@ -51,3 +51,18 @@ def test_done_comes_after_the_fin_and_the_removal(slow_close: None, event: str) 
     thread.join(5)
     peer.close()
     assert seen == {"peer": b"", "listed": False}
+
+
+def test_how_it_ended_is_known_while_the_sockets_close(slow_close: None) -> None:
+    """An app that saw EOF asks how the connection ended (status) while the service is
+    still closing it: it gets the answer, not EBADF (the catalogue saw that under load)."""
+    table = DescriptorTable(Clock())
+    ours, peer = socket.socketpair()
+    entry = table.add("app-a", "tcp", socket.AF_UNIX, ours)
+    closing = threading.Thread(target=table.close, args=(entry,))
+    closing.start()
+    time.sleep(0.05)   # inside the slow close
+    answer = table.finished_error("app-a", entry.desc)
+    closing.join(5)
+    peer.close()
+    assert answer == 0
