@@ -144,7 +144,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[LOST] = lost.LostCases(scratch / "selected.json")
         config.pluginmanager.register(config.stash[LOST], "conformance-lost")
         config.pluginmanager.register(stopping.FastStop(), "conformance-fast-stop")
-        stopping.take_sigterm_as_interrupt()
 
 
 def _load_callable(path: str) -> Callable[[], Any]:

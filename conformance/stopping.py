@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -26,30 +27,37 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
-def take_sigterm_as_interrupt() -> None:
-    """SIGTERM raises KeyboardInterrupt (main thread only; elsewhere nothing changes)."""
-    with contextlib.suppress(ValueError):   # not the main thread (pytest run in-process)
-        signal.signal(signal.SIGTERM, _terminate)
-
-
 def _noted(signum: int, frame: FrameType | None) -> None:
     """While the results are being written, a signal waits its turn."""
 
 
 class FastStop:
-    """Shortens xdist's wait for busy workers when the run was interrupted, and keeps
-    a late Ctrl-C or SIGTERM from cutting the writing of the results short."""
+    """Takes SIGTERM as SIGINT for the run; shortens xdist's wait for busy workers
+    when the run was interrupted; keeps a late Ctrl-C or SIGTERM from cutting the
+    writing of the results short. The process's own handlers come back at the end."""
+
+    def __init__(self) -> None:
+        self._saved: dict[int, Any] = {}
+        self._set(signal.SIGTERM, _terminate)
+
+    def _set(self, signum: int, handler: Any) -> None:
+        with contextlib.suppress(ValueError):   # not the main thread (pytest run in-process)
+            previous = signal.signal(signum, handler)
+            self._saved.setdefault(signum, previous)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                signal.signal(signum, _noted)
-            except ValueError:   # not the main thread
-                break
+            self._set(signum, _noted)
         if exitstatus != pytest.ExitCode.INTERRUPTED:
             return
         dsession = session.config.pluginmanager.getplugin("dsession")
         nodes = getattr(dsession, "nodemanager", None)
         if nodes is not None:
             nodes.EXIT_TIMEOUT = WORKER_GRACE
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        for signum, handler in self._saved.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(signum, handler)
+        self._saved.clear()
