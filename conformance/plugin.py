@@ -139,7 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
-    if not hasattr(config, "workerinput"):   # lost cases are counted where results are
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
+        # lost cases are counted where results are, when cases are meant to run
         scratch = config.stash[RUN_STATE].workdir
         config.stash[LOST] = lost.LostCases(scratch / "selected.json")
         config.pluginmanager.register(config.stash[LOST], "conformance-lost")
