@@ -175,9 +175,11 @@ def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -
     _closed(sock)
     for address in case.watch:
         verdict.expect(address, case.port, case.proto)
+    reply = exchange.value if exchange is not None and exchange.ok else None
+    if isinstance(reply, Reply):
+        _await_effect(verdict, case, reply)
     hits = [e for a in case.watch
             for e in verdict.events(address=a, port=case.port, proto=case.proto)]
-    reply = exchange.value if exchange is not None and exchange.ok else None
     decisive = exchange if opened.ok and exchange is not None else opened
     cell = judge_allowed(decisive, hits, case.destination).cell
     verdict.evidence(case.matrix_evidence(cell))
@@ -200,6 +202,18 @@ def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -
                                f"{case.destination}:{case.port}/{case.proto}",
                       observed=_describe(hits))
     verdict.check(reply.ok, name="reply", expected=reply.expected, observed=reply.observed)
+
+
+def _await_effect(verdict: Any, case: MatrixCase, reply: Reply) -> None:
+    """Wait (bounded, on the journal) for the peer-visible effect the exchange should
+    have caused, so a slow world delays the verdict instead of flipping it."""
+    if reply.delivered is not None:
+        nbytes, sha = reply.delivered
+        verdict.await_event(port=case.port, proto=case.proto,
+                            match=lambda e: e.nbytes == nbytes and e.sha256 == sha)
+    else:
+        verdict.await_event(port=case.port, proto=case.proto,
+                            match=lambda e: reply.journal_kind in (None, e.kind))
 
 
 def service_at(world: World, host_id: str, proto: str, port: int) -> str | None:

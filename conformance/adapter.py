@@ -81,10 +81,17 @@ class SessionContext:
     profile: str            # "default" unless --profile names another
     workdir: Path           # a private directory for this session's files
     env: Mapping[str, str]  # the base environment instances get
+    # what spawn() started: the harness watches them (conformance/health.py)
+    spawned: list[tuple[tuple[str, ...], subprocess.Popen[bytes]]] = field(
+        default_factory=list, compare=False, repr=False)
 
     def spawn(self, argv: Sequence[str], **popen: object) -> subprocess.Popen[bytes]:
-        """Start a helper process (e.g. the candidate's socket service) inside the world."""
-        return subprocess.Popen(self.world.enter(argv), env=dict(self.env), **popen)  # type: ignore[call-overload]
+        """Start a helper process (e.g. the candidate's socket service) inside the world.
+        The harness watches it: if it dies, the case is ERROR and the session reopens."""
+        proc: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
+            self.world.enter(argv), env=dict(self.env), **popen)
+        self.spawned.append((tuple(argv), proc))
+        return proc
 
 
 class Adapter(abc.ABC):

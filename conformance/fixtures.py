@@ -22,7 +22,6 @@ import contextlib
 import importlib
 import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from conformance import health
 from conformance.adapter import (
     Adapter,
     CandidateInfo,
@@ -41,6 +41,7 @@ from conformance.adapter import (
 from conformance.instance import CandidateError, Instance, note_activity
 from conformance.leaks import Cell
 from conformance.verdict import Check, EvidenceUnavailable, JournalRead, Verdict, case_journal
+from fakenet import workdirs
 
 APP_A = "app-a"
 RESET_TIMEOUT = 5.0
@@ -107,7 +108,7 @@ class RunState:
         self._world_error: BaseException | None = None
         self._candidate_error: BaseException | None = None
         self._pool: dict[str, list[Instance]] = {}
-        self.workdir = Path(tempfile.mkdtemp(prefix="conformance-"))
+        self.workdir = workdirs.make("conformance")
         self._starting = threading.RLock()   # the warm-up thread and the first case
         self._warming: threading.Thread | None = None
 
@@ -167,6 +168,30 @@ class RunState:
                 self._candidate_error = exc
                 raise
         return self.candidate
+
+    def helpers(self) -> list[health.Spawned]:
+        """The helper processes the open session spawned (watched by conformance.health)."""
+        if self.candidate is None:
+            return []
+        return [health.Spawned(argv, proc) for argv, proc in self.candidate.context.spawned]
+
+    def revive(self) -> str | None:
+        """If a helper of the session died: close it, drop the pooled instances (they
+        talk to the dead helper) and open a new session. Returns what died, if anything;
+        a session that cannot reopen makes every later case ERROR (get_candidate)."""
+        found = health.dead(self.helpers())
+        if not found or self.candidate is None:
+            return None
+        for pool in self._pool.values():
+            for instance in pool:
+                instance.kill()
+        self._pool.clear()
+        with contextlib.suppress(Exception):
+            self.candidate.adapter.close_session()
+        self.candidate = None
+        with contextlib.suppress(Exception):
+            self.get_candidate()
+        return "; ".join(found)
 
     def begin_case(self) -> int | None:
         """The journal mark of the case about to run (None while no world runs). The

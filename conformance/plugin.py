@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from conformance import leaks, registry, reporting
+from conformance import health, leaks, lost, registry, reporting, stopping
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -69,6 +69,7 @@ KNOWN_IDS = pytest.StashKey[list[str]]()
 TRANSCRIPTS = pytest.StashKey[list[dict[str, Any]]]()
 OTHER_FAILURES = pytest.StashKey[list[str]]()
 LEAKS = pytest.StashKey[list[CaseResult]]()
+LOST = pytest.StashKey[lost.LostCases]()
 
 
 # ---------------------------------------------------------------------------
@@ -141,6 +142,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
+    if not hasattr(config, "workerinput") and not config.option.collectonly:
+        # lost cases are counted where results are, when cases are meant to run
+        scratch = config.stash[RUN_STATE].workdir
+        config.stash[LOST] = lost.LostCases(scratch / "selected.json")
+        config.pluginmanager.register(config.stash[LOST], "conformance-lost")
+        config.pluginmanager.register(stopping.FastStop(), "conformance-fast-stop")
 
 
 def _runs_cases_here(config: pytest.Config) -> bool:
@@ -261,6 +268,18 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items[:] = keep
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Name the selected cases for conformance.lost (here, or for the xdist controller)."""
+    config = session.config
+    selected = lost.describe_items(session.items, lambda i: i.stash.get(CLAUSE_REF, None),
+                                   case_id)
+    target = getattr(config, "workerinput", {}).get(lost.SELECTED_KEY)
+    if target:
+        lost.write_selected(Path(target), selected)
+    elif LOST in config.stash:
+        config.stash[LOST].selected = selected
+
+
 def _use_concise_failures(item: pytest.Item) -> None:
     """Show a violation as clause, expected and observed (like h2spec), not as a
     traceback: that is what a reader needs, and rendering hundreds of tracebacks
@@ -303,6 +322,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not is_case(item):
         return
     case_state(item)
+    item.config.stash[RUN_STATE].revive()   # a helper died since the last case: reopen
     problem = item.stash.get(CLAUSE_PROBLEM, None)
     if problem:
         raise ClauseProblem(problem)
@@ -316,7 +336,13 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     run = item.config.stash[RUN_STATE]
     state.mark = run.begin_case()
     try:
-        return (yield)
+        try:
+            result = yield
+        except Exception:
+            health.check(run.helpers(), case_id(item), failed=True)
+            raise
+        health.check(run.helpers(), case_id(item), failed=False)
+        return result
     finally:
         item.stash[TRANSCRIPTS] = [
             {"instance": inst.app_id, "python": inst.hello.python if inst.hello else "?",
@@ -453,6 +479,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if LOST in config.stash:
+        config.stash[LOST].load()   # before run.close() removes the file it reads
     run = config.stash.get(RUN_STATE, None)
     if run is not None:
         run.close()
@@ -463,6 +491,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     stopped_early = (exitstatus == pytest.ExitCode.INTERRUPTED
                      or bool(session.shouldfail or session.shouldstop))
     results = config.stash.get(RESULTS, [])
+    if LOST in config.stash:   # cases that never reported: ERROR, and the run is incomplete
+        missing = config.stash[LOST].results({r.case_id for r in results})
+        results = [*results, *missing]
+        stopped_early = stopped_early or bool(missing)
     if not results and not stopped_early:
         return   # nothing ran: an empty selection is pytest's business (exit 5)
     strict = strict_mode(config)

@@ -12,16 +12,23 @@ address) raises EvidenceUnavailable: an ERROR, never a pass.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from conformance.instance import activity
 from conformance.leaks import Cell
 from conformance.remote import Attempt
+from fakenet.drops import DROPS
 
 if TYPE_CHECKING:  # fixtures.py imports this module
     from conformance.fixtures import CaseState
+
+
+# How long a positive check waits for a peer-visible effect (a close, the bytes)
+# to reach the journal: a slow machine delays such a verdict, never flips it.
+SETTLE_TIMEOUT = 10.0
 
 
 class EvidenceUnavailable(Exception):
@@ -162,6 +169,38 @@ class Verdict:
             found.append(event)
         return found
 
+    def await_event(self, *, timeout: float = SETTLE_TIMEOUT,
+                    match: Callable[[Any], bool] | None = None, **filters: Any) -> list[Any]:
+        """The events `events(**filters)` finds, waiting up to `timeout` s until one
+        satisfies `match` (default: any). Each look is a settled journal read, so
+        the wait ends as soon as the effect is journalled; an effect that never
+        comes costs `timeout`, and the caller's check then fails."""
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while True:
+            found = self.events(**filters)
+            if any(match(e) for e in found) if match is not None else found:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return found
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.25)
+
+    def nothing_lost(self) -> None:
+        """Refuse "nothing arrived" if the world's kernel dropped anything during the
+        case (a full receive buffer, a full listen queue): EvidenceUnavailable."""
+        lost = [e for e in self.events() if e.kind == DROPS and e.role == "world"]
+        if lost:
+            counts: dict[str, int] = {}
+            for event in lost:
+                for name, n in event.detail.items():
+                    counts[name] = counts.get(name, 0) + int(n)
+            said = ", ".join(f"{name} +{n}" for name, n in sorted(counts.items()))
+            raise EvidenceUnavailable(
+                f"the world's kernel dropped traffic during this case ({said}): "
+                "'nothing arrived' would prove nothing")
+
     @property
     def checks(self) -> tuple[Check, ...]:
         return tuple(self._state.checks)
@@ -184,6 +223,8 @@ class Verdict:
             self._require_observable(address, port, proto)
             self._state.judged.add(Cell.of(_journal_address(address), port, proto))
             found.extend(self.events(address=address, port=port, proto=proto))
+        if not found:
+            self.nothing_lost()   # a world that dropped traffic cannot say "nothing arrived"
         return found
 
     def record(self, judgement: Judgement, name: str) -> None:
@@ -233,6 +274,8 @@ class Verdict:
         else:
             self._require_observable(address, port, proto)
             hits = self.events(address=address, port=port, proto=proto)
+            if not hits:
+                self.nothing_lost()
         where = _where(address, port, proto)
         self.check(not hits, expected=f"nothing reaches {where}",
                    observed=_describe_events(hits) if hits else f"nothing reached {where}",
@@ -240,8 +283,8 @@ class Verdict:
 
     def reached(self, address: str, port: int | None = None, proto: str | None = None,
                 kind: str | Sequence[str] | None = None) -> list[Any]:
-        """Some journal event at address:port/proto; returns them."""
-        hits = self.events(address=address, port=port, proto=proto, kind=kind)
+        """Some journal event at address:port/proto (awaited); returns them."""
+        hits = self.await_event(address=address, port=port, proto=proto, kind=kind)
         where = _where(address, port, proto)
         self.check(bool(hits), expected=f"traffic reaches {where}",
                    observed=_describe_events(hits) if hits else f"nothing reached {where}",
@@ -263,7 +306,8 @@ class Verdict:
                 ) -> Judgement:
         """The call succeeded AND traffic reached address:port/proto (`judge_allowed`)."""
         self.expect(address, port, proto)
-        hits = self.events(address=address, port=port, proto=proto)
+        hits = (self.await_event(address=address, port=port, proto=proto) if attempt.ok
+                else self.events(address=address, port=port, proto=proto))
         judgement = judge_allowed(attempt, hits, _where(address, port, proto))
         self.record(judgement, "allowed")
         return judgement
@@ -273,8 +317,13 @@ class Verdict:
         """The peer received exactly `nbytes` with digest `sha256`: one TCP
         connection's `close` event, or one UDP `datagram`. Returns the event."""
         kind = "close" if proto == "tcp" else "datagram"
-        candidates = self.events(address=address, port=port, proto=proto, kind=kind)
-        match = [e for e in candidates if e.nbytes == nbytes and e.sha256 == sha256]
+
+        def intact(event: Any) -> bool:
+            return bool(event.nbytes == nbytes and event.sha256 == sha256)
+
+        candidates = self.await_event(address=address, port=port, proto=proto, kind=kind,
+                                      match=intact)
+        match = [e for e in candidates if intact(e)]
         where = _where(address or "any address", port, proto)
         self.check(bool(match),
                    expected=f"{nbytes} bytes sha256={sha256[:16]}... arrive intact at {where}",

@@ -1,10 +1,12 @@
-"""Command line: `python -m fakenet up | shell [-c CMD] | check`.
+"""Command line: `python -m fakenet up | shell [-c CMD] | check | clean`.
 
 `up` runs the world in the foreground and prints its host table; `shell`
 runs a shell (or one command) inside a fresh world, for debugging a sandbox
 by hand; `check` is the self-test: every binding answers, DNS resolves
 through getaddrinfo inside, an outside address is unreachable and lo is the
 only interface. It exits non-zero, naming each fault, if anything is wrong.
+`clean` removes scratch directories left by runs that were killed
+(fakenet/workdirs.py); `clean --all` also those of runs still going.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from fakenet import workdirs
 from fakenet.handle import WorldError, WorldHandle
 from fakenet.namespace import NamespaceUnavailable
 from fakenet.world import World
@@ -96,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     shell = sub.add_parser("shell", help="a shell or command inside a fresh world")
     shell.add_argument("-c", dest="cmd", default=None, help="run this command instead of a shell")
     sub.add_parser("check", help="self-test; exits non-zero on any fault")
+    clean = sub.add_parser("clean", help="remove scratch directories of killed runs")
+    clean.add_argument("--all", action="store_true", help="also those of live runs")
     args = parser.parse_args(argv)
+    if args.command == "clean":
+        for path in workdirs.sweep(everything=args.all):
+            print(f"removed {path}")
+        return 0
     try:
         with WorldHandle.start(args.world) as world:
             if args.command == "up":

@@ -17,13 +17,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from types import TracebackType
 
-from fakenet import control, namespace
+from fakenet import control, namespace, workdirs
 from fakenet.journal import JournalEvent
 from fakenet.namespace import NamespaceUnavailable
 from fakenet.world import World, load_world
@@ -83,12 +82,13 @@ class WorldHandle:
         """Start a world; raises NamespaceUnavailable or WorldError with the reason."""
         data = load_world(world_file)
         owns = workdir is None
-        where = Path(tempfile.mkdtemp(prefix="fakenet-")) if workdir is None else Path(workdir)
+        where = workdirs.make("fakenet") if workdir is None else Path(workdir)
         where.mkdir(parents=True, exist_ok=True)
         try:
             argv = namespace.world_command([
                 sys.executable, "-m", "fakenet.runtime",
                 "--world", str(data.source.resolve()), "--workdir", str(where.resolve()),
+                *(["--remove-workdir"] if owns else []),
             ])
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import os
 import select
+import shutil
 import signal
 import sys
 import time
@@ -26,12 +27,14 @@ from pathlib import Path
 
 from fakenet import control, namespace
 from fakenet.canary import start_canaries
+from fakenet.drops import DROPS, DropCounter
 from fakenet.journal import Journal
 from fakenet.service import Closable, ServiceContext, ServiceStarter
 from fakenet.tcpserver import live_fds
 from fakenet.tls import WorldTLS
 from fakenet.world import World, WorldDataError, load_world
 
+ORPHANED = 4         # exit status when the control pipe closed without a stop
 SETTLE_LIMIT = 0.25  # seconds; only sockets whose reader is paused can use it all
 
 
@@ -51,6 +54,14 @@ class WorldRuntime:
         self.tls = WorldTLS(workdir)
         self.ctx = ServiceContext(world, self.journal, self.tls)
         self.running: list[Closable] = []
+        self.drops = DropCounter()
+
+    def note_drops(self) -> None:
+        """Journal what the kernel dropped since the last look (fakenet/drops.py)."""
+        grown = self.drops.growth()
+        if grown:
+            self.journal.record(endpoint="kernel", role="world", proto="", kind=DROPS,
+                                dst=("", 0), peer=("", 0), detail=grown)
 
     async def start(self, starters: dict[str, ServiceStarter]) -> None:
         for binding in self.world.bindings():
@@ -71,6 +82,7 @@ class WorldRuntime:
             reset = getattr(item, "reset", None)
             if callable(reset):
                 reset()
+        self.note_drops()   # what came before the mark belongs to no case after it
         return self.journal.mark()
 
     async def settle(self) -> None:
@@ -110,6 +122,7 @@ class WorldRuntime:
                 return control.Marked(self.mark())
             case control.Events(since=since):
                 await self.settle()
+                self.note_drops()
                 return control.EventList(tuple(self.journal.since(since)))
             case control.Stop():
                 await self.close()
@@ -151,7 +164,7 @@ async def _serve(world: World, workdir: Path, control_fd: int,
                 return 0
             line = line_task.result()
             if not line:
-                return 0  # the harness went away: the world goes with it
+                return ORPHANED  # the harness went away: the world goes with it
             try:
                 request = control.decode_request(line)
             except control.ControlError as exc:
@@ -171,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="the world process (started by WorldHandle)")
     parser.add_argument("--world", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, required=True)
+    parser.add_argument("--remove-workdir", action="store_true",
+                        help="remove the workdir if the control pipe closes without a stop")
     args = parser.parse_args(argv)
     # The control channel keeps the real stdout; anything else printed goes to stderr.
     control_fd = os.dup(1)
@@ -194,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         namespace.configure(world, args.workdir)  # refuses unless lo is the only interface
     except namespace.NamespaceUnavailable as exc:
         return fail(str(exc), "namespace", 3)
-    return asyncio.run(_serve(world, args.workdir, control_fd, STARTERS))
+    code = asyncio.run(_serve(world, args.workdir, control_fd, STARTERS))
+    if code == ORPHANED and args.remove_workdir:
+        # Nobody is left to remove it (e.g. the run was SIGKILLed), and it holds
+        # the test CA's private key.
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":

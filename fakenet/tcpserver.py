@@ -45,6 +45,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fakenet.drops import large_receive_buffer
 from fakenet.journal import CLOSE, CONNECT, DATAGRAM, Journal
 from fakenet.sansio import Action, Close, Note, Send, ServerProtocol, StartTLS
 from fakenet.service import ServiceContext
@@ -56,6 +57,7 @@ DatagramHandler = Callable[[bytes], list[Action]]
 
 HEAD_BYTES = 64
 READ_SIZE = 65536
+BACKLOG = 256      # listen backlog of every world server: a burst of clients waits, not drops
 
 # Socket objects, not descriptor numbers: a descriptor closed before its owner
 # untracks it may already be reused by a newer connection, whose number an
@@ -102,7 +104,9 @@ def bind_socket(address: str, port: int, kind: int) -> socket.socket:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind((address, port))
         if kind == socket.SOCK_STREAM:
-            sock.listen(256)
+            sock.listen(BACKLOG)
+        else:
+            large_receive_buffer(sock)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
@@ -152,8 +156,9 @@ class TCPListener:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> TCPListener:
+        # start_server listens again (backlog 100 by default): pass ours along.
         self._server = await asyncio.start_server(self._connection, sock=self.sock,
-                                                  limit=READ_SIZE * 4)
+                                                  limit=READ_SIZE * 4, backlog=BACKLOG)
         track(self.sock)
         return self
 

@@ -24,12 +24,13 @@ import ssl
 import warnings
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
 from fakenet.journal import CLOSE, CONNECT, Journal
 from fakenet.protocols.accounts import authenticate
 from fakenet.service import Closable, ServiceContext, ServiceStarter
 from fakenet.tcpserver import (
+    BACKLOG,
     address_pair,
     bind_socket,
     handshake_detail,
@@ -101,6 +102,14 @@ class JournalledSMTP(SMTP):
         if self.record is not None:
             self.record.received(data)
         super().data_received(data)
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A client that aborts STARTTLS is traffic, not a fault of the world: its
+        failed handshake is journalled (connection_lost), with no traceback in the
+        world's log. Anything else is still logged by aiosmtpd."""
+        if isinstance(error, TLSSetupException):
+            return "454 4.7.0 TLS not available"
+        return await super().handle_exception(error)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self.session is None:
@@ -219,12 +228,13 @@ async def start_smtp(ctx: ServiceContext, binding: Binding) -> Closable:
     if binding.kind.tls == "implicit":
         smtps = {**common, "auth_require_tls": False}
         server = await loop.create_server(
-            lambda: ImplicitTLSFront(handler, context, smtps), sock=sock)
+            lambda: ImplicitTLSFront(handler, context, smtps), sock=sock, backlog=BACKLOG)
     else:
         submission = {**common, "tls_context": context, "require_starttls": True,
                       "auth_require_tls": True}
         server = await loop.create_server(
-            lambda: JournalledSMTP(handler, loop=loop, **submission), sock=sock)
+            lambda: JournalledSMTP(handler, loop=loop, **submission), sock=sock,
+            backlog=BACKLOG)
     return SMTPListener(server, sock)
 
 

@@ -117,17 +117,19 @@ class DescriptorTable:
         return entry
 
     def close(self, entry: Entry, reclaimed: bool = False) -> None:
-        """Close the real socket and every channel; wakes any thread blocked on them."""
+        """Close the real socket and every channel; wakes any thread blocked on them.
+
+        Done is signalled last: an app's close() waits on it, and must not return
+        before the peer can see the FIN and the descriptor is gone from the table."""
         with entry.lock:
             if entry.closed:
                 return
             entry.closed = True
             channels, entry.channels = list(entry.channels), []
             entry.lock.notify_all()
-            entry.done.set()
-            entry.wr_done.set()
         with self._lock:
-            self._entries.pop(entry.desc, None)
+            # How it ended is known before the sockets go: an app asking (status)
+            # while they close gets its answer, not EBADF.
             if reclaimed:
                 self._reclaimed.add(entry.desc)
             else:
@@ -136,6 +138,10 @@ class DescriptorTable:
                     self._finished.pop(next(iter(self._finished)))
         for s in [entry.sock, *channels]:
             _hard_close(s)
+        with self._lock:
+            self._entries.pop(entry.desc, None)
+        entry.done.set()
+        entry.wr_done.set()
 
     def lookup(self, app: str, desc: object) -> Entry | None:
         """The entry, live or closing, without renewing it (for waits)."""

@@ -7,6 +7,7 @@ against the world CA (SSL_CERT_FILE); the journal is the evidence.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pytest
 
@@ -138,6 +139,40 @@ def test_smtps_handshake_failure_is_journalled(inside) -> None:
     events = [e for e in inside.events() if e.endpoint == "smtps"]
     assert [e.kind for e in events] == ["connect", "tls-handshake", "close"]
     assert events[1].detail["ok"] is False
+
+
+def test_aborted_starttls_is_journalled_without_a_traceback(inside) -> None:
+    """A client that sends garbage instead of a TLS handshake after STARTTLS: the
+    failure is journalled, and the world's log stays free of tracebacks."""
+    log = Path(inside.world.log_path)
+    logged = log.stat().st_size if log.exists() else 0
+    result = inside("""
+        import json, socket
+        s = socket.create_connection(("smtp.gmail.com", 587), timeout=10)
+        f = s.makefile("rb")
+        f.readline()
+        s.sendall(b"EHLO client\\r\\n")
+        while f.readline()[3:4] == b"-":
+            pass
+        s.sendall(b"STARTTLS\\r\\n")
+        ready = f.readline()
+        s.sendall(b"\\x16\\x03\\x01\\x00\\x05hello")
+        s.shutdown(socket.SHUT_WR)
+        try:
+            rest = s.recv(100)
+        except OSError as exc:
+            rest = repr(exc).encode()
+        s.close()
+        print(json.dumps({"ready": ready.decode("latin-1"), "rest": rest.decode("latin-1")}))
+    """)
+    assert result["ready"].startswith("220"), result
+    events = [e for e in inside.events() if e.endpoint == "smtp-submission"]
+    assert [e.kind for e in events][-2:] == ["tls-handshake", "close"], events
+    assert events[-2].detail["ok"] is False
+    with log.open("rb") as handle:
+        handle.seek(logged)
+        new = handle.read().decode("utf-8", "replace")
+    assert "Traceback" not in new and "exception" not in new, new
 
 
 @pytest.mark.parametrize("host,user,password", [

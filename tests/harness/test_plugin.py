@@ -251,7 +251,11 @@ def test_interrupted_run_still_writes_results(tmp_path):
     proc, results = run_pytest(tmp_path, INTERRUPTED)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert results["test_first"].outcome is Outcome.PASS
-    assert "test_never_runs" not in results
+    # a case that never reported is an ERROR, saying how far it got
+    assert results["test_interrupt"].outcome is Outcome.ERROR
+    assert "during this case's call" in results["test_interrupt"].reason
+    assert results["test_never_runs"].outcome is Outcome.ERROR
+    assert "never ran" in results["test_never_runs"].reason
     run = load_results(tmp_path / "out" / "results.json").run
     assert run.interrupted and run.candidate == "native-local"
 
@@ -261,7 +265,8 @@ def test_interrupted_before_any_result_still_writes_results(tmp_path):
                                            "def test_first():\n    raise KeyboardInterrupt")
     proc, results = run_pytest(tmp_path, first_interrupts)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert results == {}
+    assert {k: v.outcome for k, v in results.items()} == dict.fromkeys(
+        ["test_first", "test_interrupt", "test_never_runs"], Outcome.ERROR)
     assert load_results(tmp_path / "out" / "results.json").run.interrupted
 
 
@@ -283,8 +288,37 @@ def test_exitfirst_is_an_interrupted_run(tmp_path):
     xdist INTERRUPTED): either way the results say cases may be missing, exit 2."""
     proc, results = run_pytest(tmp_path, STOPS_AT_FIRST, "-x")
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert set(results) == {"test_fails"}
+    assert results["test_fails"].outcome is Outcome.FAIL
+    assert results["test_passes"].outcome is Outcome.ERROR, "not run: lost, so an ERROR"
     assert load_results(tmp_path / "out" / "results.json").run.interrupted
+
+
+WORKER_DIES = '''
+import os, signal
+import pytest
+
+@pytest.mark.clause("API-1", "MUST")
+def test_passes():
+    pass
+
+@pytest.mark.clause("API-1", "MUST")
+def test_kills_its_worker():
+    os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+def test_a_case_whose_worker_died_is_an_error_and_the_run_interrupted(tmp_path):
+    proc, results = run_pytest(tmp_path, WORKER_DIES, "-n", "2")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert results["test_passes"].outcome is Outcome.PASS
+    dead = results["test_kills_its_worker"]
+    assert dead.outcome is Outcome.ERROR
+    assert "worker" in dead.reason and "crashed" in dead.reason, dead.reason
+    assert load_results(tmp_path / "out" / "results.json").run.interrupted
+    junit = (tmp_path / "out" / "junit.xml").read_text()
+    assert 'errors="1"' in junit, junit[:400]
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "test_kills_its_worker" in summary and "interrupted" in summary.lower()
 
 
 def test_candidate_python_option(tmp_path):

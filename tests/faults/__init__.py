@@ -1,0 +1,1 @@
+"""Fault injection: kills and signals at the harness, and what the reports then say."""
