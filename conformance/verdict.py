@@ -186,6 +186,7 @@ class Verdict:
                 return found
             time.sleep(min(pause, left))
             pause = min(pause * 2, 0.25)
+            self._state.journal = None   # the cached read is what we are waiting past
 
     def nothing_lost(self) -> None:
         """Refuse "nothing arrived" if the world's kernel dropped anything during the

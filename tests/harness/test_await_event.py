@@ -55,8 +55,21 @@ def test_the_wait_is_bounded() -> None:
     assert time.monotonic() - started < 2
 
 
+class WatchesPort7:
+    """World data that watches port 7 on loopback (so "nothing reached" could be seen)."""
+
+    hosts = ()
+    watched = None
+
+    @staticmethod
+    def watched_ports(proto: str) -> set[int]:
+        return {7}
+
+
 class DroppingWorld(LateWorld):
     """A journal that says the kernel dropped datagrams during the case."""
+
+    data = WatchesPort7()
 
     def events(self, since: int) -> list[JournalEvent]:
         return [JournalEvent(1, 0.0, "kernel", "world", "", "drops", ("", 0), ("", 0),
