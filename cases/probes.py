@@ -58,11 +58,9 @@ def aim(instance: Any, case: MatrixCase, payload: bytes) -> Aim:
     """Aim at the case's destination; for TCP, send `payload` if the connect went through
     (so that a leak shows as bytes at the canary)."""
     socket = instance.module("socket")
-    steps: list[str] = []
     if case.mode == "rebind":
-        # take the name's first (allowed) answer now; the call below gets the next one
-        steps.append("warm-up gethostbyname: "
-                     + attempt(socket.call, "gethostbyname", case.target).describe())
+        return _aim_by_name(instance, socket, case, payload)
+    steps: list[str] = []
     if case.mode == "hint":
         steps.append(f"warm-up getaddrinfo({case.hint!r}): "
                      + attempt(socket.call, "getaddrinfo", case.hint, case.port).describe())
@@ -74,6 +72,47 @@ def aim(instance: Any, case: MatrixCase, payload: bytes) -> Aim:
     else:
         result = _sendto(socket, case, payload)
     result.steps[:0] = steps
+    return result
+
+
+def _aim_by_name(instance: Any, socket: Remote, case: MatrixCase, payload: bytes) -> Aim:
+    """DST-8: `case.warmups` resolutions of the rebinding name, then the call by name
+    through `case.path`; the world's sequence decides which query meets the blocked answer."""
+    kind = socket.SOCK_STREAM if case.proto == "tcp" else socket.SOCK_DGRAM
+    steps = [f"warm-up getaddrinfo({case.target!r}) #{n + 1}: "
+             + attempt(socket.call, "getaddrinfo", case.target, case.port,
+                       family_const(socket, case.family), kind).describe()
+             for n in range(case.warmups)]
+    if case.path == "sendto":
+        result = _sendto(socket, case, payload)
+    elif case.path == "create_connection":
+        opened = attempt(socket.call, "create_connection", case.sockaddr, TIMEOUT)
+        result = Aim(decisive=opened, sock=opened.value if opened.ok else None)
+        result.note(f"create_connection({case.sockaddr!r})", opened)
+        if opened.ok:
+            result.note("sendall", attempt(opened.value.call, "sendall", payload))
+    elif case.path == "tls_connect":
+        result = _tls_connect(instance, socket, case)
+    else:
+        result = _connect_send(socket, case.family, case.sockaddr, payload)
+    result.steps[:0] = steps
+    return result
+
+
+def _tls_connect(instance: Any, socket: Remote, case: MatrixCase) -> Aim:
+    """An unverified context wraps an unconnected socket, which then connects by name:
+    the resolution happens inside the ssl socket's connect (the ClientHello is the leak)."""
+    ssl = instance.module("ssl")
+    context = ssl.call("create_default_context")
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    plain = new_socket(socket, case.family, "tcp")
+    wrapped = attempt(context.call, "wrap_socket", plain, server_hostname=case.target)
+    result = Aim(decisive=wrapped, sock=wrapped.value if wrapped.ok else plain)
+    result.note("wrap_socket(unconnected)", wrapped)
+    if wrapped.ok:
+        result.decisive = result.note(f"tls connect{case.sockaddr!r}",
+                                      attempt(wrapped.value.call, "connect", case.sockaddr))
     return result
 
 
@@ -151,6 +190,8 @@ def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
     raised = result.decisive.raised
     where = " or ".join(f"{a}:{case.port}/{case.proto}" for a in case.watch)
     observed = "allowed" if hits else ("blocked" if raised else "error")
+    if case.platform_refuses and raised and not hits:
+        observed = "refused"   # a pass only as the platform's own refusal of the form
     if case.mode in ("rebind", "mixed") and not hits:
         observed = "blocked"   # the blocked answer was never reached: that is the clause
     verdict.evidence(case.matrix_evidence(observed))
@@ -162,12 +203,16 @@ def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
                                "allowed answer)", observed=story)
         return
     error = result.decisive.error
-    want_socket_error = case.clause not in REJECTION_CLAUSES and "\x00" not in case.target
+    # a form the platform itself refuses, or a spelling that may be rejected as invalid,
+    # passes on any raise; everywhere else a block is the socket error
+    want_socket_error = (case.clause not in REJECTION_CLAUSES and "\x00" not in case.target
+                         and not case.platform_refuses)
     raised_ok = raised and (not want_socket_error or (error is not None and error.is_socket_error))
+    how = ("socket.error" if want_socket_error
+           else "(refused as the platform refuses it)" if case.platform_refuses
+           else "(rejected or blocked)")
     verdict.check(raised_ok and not hits, name="blocked",
-                  expected=("the call raises " + ("socket.error" if want_socket_error
-                                                  else "(rejected or blocked)")
-                            + f" and nothing reaches {where}"),
+                  expected=f"the call raises {how} and nothing reaches {where}",
                   observed=story)
 
 

@@ -1,4 +1,4 @@
-"""DST: blocked ranges. The matrices dst.toml and dst_spellings.toml expand into
+"""DST: blocked ranges. The matrices dst.toml, dst_forms.toml and dst_rebinding.toml expand into
 one case per destination, port and protocol; DST-9's per-datagram judgement
 of unconnected UDP sendto is a sequence, so it is written out here."""
 
@@ -11,7 +11,7 @@ from .probes import digest, new_socket, run_matrix_case, text
 from conformance.fixtures import EvidenceUnavailable
 from conformance.remote import attempt
 
-CASES = family("dst", "dst_spellings", clause_prefix="DST-")
+CASES = family("dst", "dst_forms", "dst_rebinding", clause_prefix="DST-")
 
 
 @pytest.mark.parametrize("case", params(CASES))
