@@ -101,13 +101,15 @@ def _aim_by_name(instance: Any, socket: Remote, case: MatrixCase, payload: bytes
 
 def _tls_connect(instance: Any, socket: Remote, case: MatrixCase) -> Aim:
     """An unverified context wraps an unconnected socket, which then connects by name:
-    the resolution happens inside the ssl socket's connect (the ClientHello is the leak)."""
+    the resolution happens inside the ssl socket's connect. The handshake is left for
+    later (a canary never answers one); the TCP connection is what would leak."""
     ssl = instance.module("ssl")
     context = ssl.call("create_default_context")
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     plain = new_socket(socket, case.family, "tcp")
-    wrapped = attempt(context.call, "wrap_socket", plain, server_hostname=case.target)
+    wrapped = attempt(context.call, "wrap_socket", plain, server_hostname=case.target,
+                      do_handshake_on_connect=False)
     result = Aim(decisive=wrapped, sock=wrapped.value if wrapped.ok else plain)
     result.note("wrap_socket(unconnected)", wrapped)
     if wrapped.ok:
