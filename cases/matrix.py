@@ -85,6 +85,8 @@ class MatrixCase:
         shown = target if target == self.address else f"{self.address}~{target!r}"
         if self.flowinfo is not None:
             shown += f"/flow={self.flowinfo},scope={self.scope_id}"
+        if _literal_family(self.target) not in (None, self.family):
+            shown += f"@{self.family}"   # a literal of one family on a socket of the other
         case = f"{self.clause}:{self.host}:{shown}:{self.proto}{self.port}"
         if self.mode == "rebind":
             case += f":{self.path}" + (f"+{self.warmups}warmup" if self.warmups else "")
@@ -120,6 +122,14 @@ class MatrixCase:
             **({"platform_refuses": True} if self.platform_refuses else {}),
             **({"path": self.path, "warmups": self.warmups} if self.mode == "rebind" else {}),
         }}
+
+
+def _literal_family(text: str) -> str | None:
+    """"ipv4" or "ipv6" for a strict IP literal, None for anything else."""
+    try:
+        return "ipv4" if ipaddress.ip_address(text).version == 4 else "ipv6"
+    except ValueError:
+        return None
 
 
 def _in_world(world: World, address: str) -> bool:
