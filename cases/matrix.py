@@ -37,9 +37,10 @@ PROTOS = ("tcp", "udp")
 # hint: resolve `hint` (a Gmail name) first, then aim at the target (EXC-5).
 MODES = ("connect", "rebind", "mixed", "hint")
 # How a rebind case reaches the name: connect((name, port)) on a socket,
-# socket.create_connection, an ssl-wrapped socket's connect, UDP sendto.
+# socket.create_connection, an ssl-wrapped socket's connect, UDP sendto, and
+# UDP connect((name, port)) then send.
 TCP_PATHS = ("connect", "create_connection", "tls_connect")
-UDP_PATHS = ("sendto",)
+UDP_PATHS = ("sendto", "udp_connect")
 HOST_TYPES = ("str", "bytes")
 _KEYS = {
     "clause", "level", "expected", "host", "role", "family", "address", "target",

@@ -85,6 +85,8 @@ def _aim_by_name(instance: Any, socket: Remote, case: MatrixCase, payload: bytes
              for n in range(case.warmups)]
     if case.path == "sendto":
         result = _sendto(socket, case, payload)
+    elif case.path == "udp_connect":
+        result = _connect_send(socket, case.family, case.sockaddr, payload, "udp")
     elif case.path == "create_connection":
         opened = attempt(socket.call, "create_connection", case.sockaddr, TIMEOUT)
         result = Aim(decisive=opened, sock=opened.value if opened.ok else None)
@@ -118,12 +120,14 @@ def _tls_connect(instance: Any, socket: Remote, case: MatrixCase) -> Aim:
     return result
 
 
-def _connect_send(socket: Remote, fam: str, sockaddr: tuple, payload: bytes) -> Aim:
-    sock = new_socket(socket, fam, "tcp")
+def _connect_send(socket: Remote, fam: str, sockaddr: tuple, payload: bytes,
+                  proto: str = "tcp") -> Aim:
+    sock = new_socket(socket, fam, proto)
     result = Aim(decisive=attempt(sock.call, "connect", sockaddr), sock=sock)
     result.note(f"connect{sockaddr!r}", result.decisive)
     if result.decisive.ok:
-        sent = result.note("sendall", attempt(sock.call, "sendall", payload))
+        send = "sendall" if proto == "tcp" else "send"
+        sent = result.note(send, attempt(sock.call, send, payload))
         if sent.raised:
             result.decisive = sent     # a lazy block at the first send is still a raise
     return result
