@@ -56,6 +56,10 @@ def test_known_name_without_that_family_is_empty_noerror(resolver: WorldResolver
     assert record.header.rcode == RCODE.NOERROR and not record.rr
 
 
+def test_cname_to_a_blocked_host(resolver: WorldResolver) -> None:
+    assert addresses(ask(resolver, "Intranet-Alias.Attacker.Example.")) == ["10.0.0.1"]
+
+
 def test_cname_chain(resolver: WorldResolver) -> None:
     record = ask(resolver, "mail-alias.mailhostingcompany.net")
     assert [str(rr.rdata) for rr in record.rr if rr.rtype == QTYPE.CNAME] == \
