@@ -173,6 +173,44 @@ def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _rebind_keys(row: dict, where: str, mode: str, tcp: tuple[int, ...],
+                 udp: tuple[int, ...]) -> tuple[tuple[str, ...], list[int]]:
+    """`paths` and `warmups` of a rebind row (and their absence elsewhere)."""
+    paths = _strings(row.get("paths"), where, "paths")
+    if (mode == "rebind") != bool(paths):
+        raise MatrixDataError(f"{where}: `paths` is required in mode 'rebind' and only there")
+    bad_paths = [p for p in paths if p not in TCP_PATHS + UDP_PATHS]
+    if bad_paths:
+        raise MatrixDataError(f"{where}: unknown paths {bad_paths}; known: "
+                              f"{list(TCP_PATHS + UDP_PATHS)}")
+    if (any(p in TCP_PATHS for p in paths) and not tcp) or (
+            any(p in UDP_PATHS for p in paths) and not udp):
+        raise MatrixDataError(f"{where}: TCP paths need tcp ports and UDP paths udp ports")
+    warmups = row.get("warmups", [0])
+    if mode != "rebind" and "warmups" in row:
+        raise MatrixDataError(f"{where}: `warmups` belongs to mode 'rebind'")
+    if not isinstance(warmups, list) or not warmups or not all(
+            isinstance(w, int) and not isinstance(w, bool) and 0 <= w <= 3 for w in warmups):
+        raise MatrixDataError(f"{where}: warmups must be a list of counts 0..3")
+    return paths, warmups
+
+
+def _form_keys(row: dict, where: str, expected: str) -> tuple[int | None, str, bool]:
+    """`flowinfo`, `host_type` and `platform_refuses`: how an address form is given."""
+    flowinfo = row.get("flowinfo")
+    if flowinfo is not None and (not isinstance(flowinfo, int) or isinstance(flowinfo, bool)):
+        raise MatrixDataError(f"{where}: flowinfo must be an integer")
+    host_type = row.get("host_type", "str")
+    if host_type not in HOST_TYPES:
+        raise MatrixDataError(f"{where}: host_type must be one of {HOST_TYPES}")
+    platform_refuses = row.get("platform_refuses", False)
+    if not isinstance(platform_refuses, bool):
+        raise MatrixDataError(f"{where}: platform_refuses must be true or false")
+    if platform_refuses and expected != "blocked":
+        raise MatrixDataError(f"{where}: a form the platform refuses can only be 'blocked'")
+    return flowinfo, host_type, platform_refuses
+
+
 def expand_row(
     row: dict, where: str, world: World, clauses: dict[str, Clause]
 ) -> list[MatrixCase]:
@@ -238,33 +276,8 @@ def expand_row(
             raise MatrixDataError(f"{where}: {unknown_names} are not rebinding names of the world")
     if mode == "mixed" and targets[0] not in {m.name for m in world.mixed}:
         raise MatrixDataError(f"{where}: {targets[0]!r} is not a mixed-answer name of the world")
-    paths = _strings(row.get("paths"), where, "paths")
-    if (mode == "rebind") != bool(paths):
-        raise MatrixDataError(f"{where}: `paths` is required in mode 'rebind' and only there")
-    bad_paths = [p for p in paths if p not in TCP_PATHS + UDP_PATHS]
-    if bad_paths:
-        raise MatrixDataError(f"{where}: unknown paths {bad_paths}; known: "
-                              f"{list(TCP_PATHS + UDP_PATHS)}")
-    if (any(p in TCP_PATHS for p in paths) and not tcp) or (
-            any(p in UDP_PATHS for p in paths) and not udp):
-        raise MatrixDataError(f"{where}: TCP paths need tcp ports and UDP paths udp ports")
-    warmups = row.get("warmups", [0])
-    if mode != "rebind" and "warmups" in row:
-        raise MatrixDataError(f"{where}: `warmups` belongs to mode 'rebind'")
-    if not isinstance(warmups, list) or not warmups or not all(
-            isinstance(w, int) and not isinstance(w, bool) and 0 <= w <= 3 for w in warmups):
-        raise MatrixDataError(f"{where}: warmups must be a list of counts 0..3")
-    flowinfo = row.get("flowinfo")
-    if flowinfo is not None and (not isinstance(flowinfo, int) or isinstance(flowinfo, bool)):
-        raise MatrixDataError(f"{where}: flowinfo must be an integer")
-    host_type = row.get("host_type", "str")
-    if host_type not in HOST_TYPES:
-        raise MatrixDataError(f"{where}: host_type must be one of {HOST_TYPES}")
-    platform_refuses = row.get("platform_refuses", False)
-    if not isinstance(platform_refuses, bool):
-        raise MatrixDataError(f"{where}: platform_refuses must be true or false")
-    if platform_refuses and expected != "blocked":
-        raise MatrixDataError(f"{where}: a form the platform refuses can only be 'blocked'")
+    paths, warmups = _rebind_keys(row, where, mode, tcp, udp)
+    flowinfo, host_type, platform_refuses = _form_keys(row, where, expected)
     hint = row.get("hint", "")
     if not isinstance(hint, str):
         raise MatrixDataError(f"{where}: hint must be a host name string")
