@@ -19,7 +19,7 @@ import ipaddress
 import tomllib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -32,14 +32,21 @@ MATRIX_DIR = Path(__file__).with_name("matrices")
 VERDICTS = ("allowed", "blocked")
 FAMILIES = ("ipv4", "ipv6")
 PROTOS = ("tcp", "udp")
-# connect: aim at the target directly. rebind: resolve the (rebinding) name
-# once first, so the call's own resolution gets the next answer (DST-8).
+# connect: aim at the target directly. rebind: reach a rebinding name through
+# each of `paths`, after each number of `warmups` resolutions (DST-8).
 # mixed: the target name's answers mix blocked and allowed addresses (DST-9).
 # hint: resolve `hint` (a Gmail name) first, then aim at the target (EXC-5).
 MODES = ("connect", "rebind", "mixed", "hint")
+# How a rebind case reaches the name: connect((name, port)) on a socket,
+# socket.create_connection, an ssl-wrapped socket's connect, UDP sendto, and
+# UDP connect((name, port)) then send.
+TCP_PATHS = ("connect", "create_connection", "tls_connect")
+UDP_PATHS = ("sendto", "udp_connect")
+HOST_TYPES = ("str", "bytes")
 _KEYS = {
     "clause", "level", "expected", "host", "role", "family", "address", "target",
     "watch", "mode", "scope_id", "tcp", "udp", "note", "hint",
+    "flowinfo", "host_type", "platform_refuses", "paths", "warmups",
 }
 
 
@@ -63,15 +70,34 @@ class MatrixCase:
     mode: str = "connect"
     watch: tuple[str, ...] = ()   # addresses where leaked traffic would land
     scope_id: int = 0
+    flowinfo: int | None = None   # given: the address is a 4-tuple (flowinfo, scope_id)
+    host_type: str = "str"        # "bytes": the host part is given as bytes
+    platform_refuses: bool = False  # the platform's own socket module refuses this form
+    path: str = ""                # mode rebind: how the name is reached (TCP_PATHS, UDP_PATHS)
+    warmups: int = 0              # mode rebind: resolutions of the name before the call
     hint: str = ""
     note: str = ""
     source: str = ""       # "file.toml row N", for error messages and evidence
 
     @property
     def id(self) -> str:
-        """A stable pytest id: clause, host, target, proto and port."""
-        shown = self.target if self.target == self.address else f"{self.address}~{self.target!r}"
-        return f"{self.clause}:{self.host}:{shown}:{self.proto}{self.port}"
+        """A stable pytest id: clause, host, target, proto and port (and what else
+        tells two rows with one target apart)."""
+        target = self.host_target
+        shown = target if target == self.address else f"{self.address}~{target!r}"
+        if self.flowinfo is not None:
+            shown += f"/flow={self.flowinfo},scope={self.scope_id}"
+        if _literal_family(self.target) not in (None, self.family):
+            shown += f"@{self.family}"   # a literal of one family on a socket of the other
+        case = f"{self.clause}:{self.host}:{shown}:{self.proto}{self.port}"
+        if self.mode == "rebind":
+            case += f":{self.path}" + (f"+{self.warmups}warmup" if self.warmups else "")
+        return case
+
+    @property
+    def host_target(self) -> str | bytes:
+        """The host part as the call is given it: text, or bytes for host_type "bytes"."""
+        return self.target.encode("utf-8") if self.host_type == "bytes" else self.target
 
     @property
     def destination(self) -> str:
@@ -81,9 +107,9 @@ class MatrixCase:
     @property
     def sockaddr(self) -> tuple:
         """The address tuple given to connect/sendto."""
-        if self.family == "ipv6" and self.scope_id:
-            return (self.target, self.port, 0, self.scope_id)
-        return (self.target, self.port)
+        if self.family == "ipv6" and (self.scope_id or self.flowinfo is not None):
+            return (self.host_target, self.port, self.flowinfo or 0, self.scope_id)
+        return (self.host_target, self.port)
 
     def payload(self, size: int = 64) -> bytes:
         """Bytes unique to this case, so a digest at the peer proves these bytes arrived."""
@@ -95,7 +121,17 @@ class MatrixCase:
             "destination": self.destination, "port": self.port, "proto": self.proto,
             "expected": self.expected, "observed": observed, "clause": self.clause,
             "level": self.level, "target": self.target, "family": self.family,
+            **({"platform_refuses": True} if self.platform_refuses else {}),
+            **({"path": self.path, "warmups": self.warmups} if self.mode == "rebind" else {}),
         }}
+
+
+def _literal_family(text: str) -> str | None:
+    """"ipv4" or "ipv6" for a strict IP literal, None for anything else."""
+    try:
+        return "ipv4" if ipaddress.ip_address(text).version == 4 else "ipv6"
+    except ValueError:
+        return None
 
 
 def _in_world(world: World, address: str) -> bool:
@@ -136,6 +172,44 @@ def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise MatrixDataError(f"{where}: {key} must be a string or a list of strings")
     return tuple(value)
+
+
+def _rebind_keys(row: dict, where: str, mode: str, tcp: tuple[int, ...],
+                 udp: tuple[int, ...]) -> tuple[tuple[str, ...], list[int]]:
+    """`paths` and `warmups` of a rebind row (and their absence elsewhere)."""
+    paths = _strings(row.get("paths"), where, "paths")
+    if (mode == "rebind") != bool(paths):
+        raise MatrixDataError(f"{where}: `paths` is required in mode 'rebind' and only there")
+    bad_paths = [p for p in paths if p not in TCP_PATHS + UDP_PATHS]
+    if bad_paths:
+        raise MatrixDataError(f"{where}: unknown paths {bad_paths}; known: "
+                              f"{list(TCP_PATHS + UDP_PATHS)}")
+    if (any(p in TCP_PATHS for p in paths) and not tcp) or (
+            any(p in UDP_PATHS for p in paths) and not udp):
+        raise MatrixDataError(f"{where}: TCP paths need tcp ports and UDP paths udp ports")
+    warmups = row.get("warmups", [0])
+    if mode != "rebind" and "warmups" in row:
+        raise MatrixDataError(f"{where}: `warmups` belongs to mode 'rebind'")
+    if not isinstance(warmups, list) or not warmups or not all(
+            isinstance(w, int) and not isinstance(w, bool) and 0 <= w <= 3 for w in warmups):
+        raise MatrixDataError(f"{where}: warmups must be a list of counts 0..3")
+    return paths, warmups
+
+
+def _form_keys(row: dict, where: str, expected: str) -> tuple[int | None, str, bool]:
+    """`flowinfo`, `host_type` and `platform_refuses`: how an address form is given."""
+    flowinfo = row.get("flowinfo")
+    if flowinfo is not None and (not isinstance(flowinfo, int) or isinstance(flowinfo, bool)):
+        raise MatrixDataError(f"{where}: flowinfo must be an integer")
+    host_type = row.get("host_type", "str")
+    if host_type not in HOST_TYPES:
+        raise MatrixDataError(f"{where}: host_type must be one of {HOST_TYPES}")
+    platform_refuses = row.get("platform_refuses", False)
+    if not isinstance(platform_refuses, bool):
+        raise MatrixDataError(f"{where}: platform_refuses must be true or false")
+    if platform_refuses and expected != "blocked":
+        raise MatrixDataError(f"{where}: a form the platform refuses can only be 'blocked'")
+    return flowinfo, host_type, platform_refuses
 
 
 def expand_row(
@@ -188,15 +262,23 @@ def expand_row(
     udp = _ports(row.get("udp"), where, "udp", world)
     if not tcp and not udp:
         raise MatrixDataError(f"{where}: names no tcp or udp ports")
-    target = row.get("target")
-    if target is not None and not isinstance(target, str):
-        raise MatrixDataError(f"{where}: target must be a string")
-    if mode in ("rebind", "mixed") and target is None:
+    targets: tuple[str | None, ...] = (None,)
+    if "target" in row:
+        targets = _strings(row["target"], where, "target")
+        if not targets or (len(targets) > 1 and mode != "rebind"):
+            raise MatrixDataError(f"{where}: target must be one string (a list only in mode "
+                                  "'rebind')")
+    if mode in ("rebind", "mixed") and targets == (None,):
         raise MatrixDataError(f"{where}: mode {mode!r} needs a target name")
-    if mode == "rebind" and target not in {r.name for r in world.rebindings}:
-        raise MatrixDataError(f"{where}: {target!r} is not a rebinding name of the world")
-    if mode == "mixed" and target not in {m.name for m in world.mixed}:
-        raise MatrixDataError(f"{where}: {target!r} is not a mixed-answer name of the world")
+    rebinding = {r.name: r for r in world.rebindings}
+    if mode == "rebind":
+        unknown_names = [t for t in targets if t not in rebinding]
+        if unknown_names:
+            raise MatrixDataError(f"{where}: {unknown_names} are not rebinding names of the world")
+    if mode == "mixed" and targets[0] not in {m.name for m in world.mixed}:
+        raise MatrixDataError(f"{where}: {targets[0]!r} is not a mixed-answer name of the world")
+    paths, warmups = _rebind_keys(row, where, mode, tcp, udp)
+    flowinfo, host_type, platform_refuses = _form_keys(row, where, expected)
     hint = row.get("hint", "")
     if not isinstance(hint, str):
         raise MatrixDataError(f"{where}: hint must be a host name string")
@@ -213,6 +295,35 @@ def expand_row(
     if not isinstance(scope_id, int):
         raise MatrixDataError(f"{where}: scope_id must be an integer")
 
+    cases: list[MatrixCase] = []
+    for target in targets:
+        cases.extend(_expand_target(
+            row, where, hosts, families, explicit_family, target, watch_given, (tcp, udp),
+            MatrixCase(clause=clause_id, level=level.upper(), expected=expected, host="",
+                       family="", address="", target="", proto="", port=0, mode=mode,
+                       scope_id=scope_id, flowinfo=flowinfo, host_type=host_type,
+                       platform_refuses=platform_refuses, hint=hint,
+                       note=str(row.get("note", "")), source=where)))
+    if mode == "rebind":
+        cases = [replace(c, path=path, warmups=w) for c in cases for path in paths
+                 if (path in TCP_PATHS) == (c.proto == "tcp") for w in warmups]
+        for case in cases:
+            sequence = rebinding[case.target].sequence(case.family)
+            if not set(case.watch) & set(sequence):
+                raise MatrixDataError(
+                    f"{where}: {case.target} never answers {list(case.watch)} in "
+                    f"{case.family}; the case could not meet the blocked answer")
+    if not cases:
+        raise MatrixDataError(f"{where}: expands to no cases (no address of the named families)")
+    return cases
+
+
+def _expand_target(row: dict, where: str, hosts: tuple[Host, ...], families: tuple[str, ...],
+                   explicit_family: bool, target: str | None, watch_given: tuple[str, ...],
+                   ports: tuple[tuple[int, ...], tuple[int, ...]],
+                   base: MatrixCase) -> list[MatrixCase]:
+    """One target's cases: each host, family, address, protocol and port."""
+    tcp, udp = ports
     cases: list[MatrixCase] = []
     for host in hosts:
         for family in families:
@@ -236,18 +347,12 @@ def expand_row(
                 continue
             for address in addresses:
                 watch = watch_given or ((*own,) if target is not None and own else (address,))
-                for proto, ports in (("tcp", tcp), ("udp", udp)):
-                    for port in ports:
-                        cases.append(MatrixCase(
-                            clause=clause_id, level=level.upper(), expected=expected,
-                            host=host.id, family=family, address=address,
+                for proto, proto_ports in (("tcp", tcp), ("udp", udp)):
+                    for port in proto_ports:
+                        cases.append(replace(
+                            base, host=host.id, family=family, address=address,
                             target=target if target is not None else address,
-                            proto=proto, port=port, mode=mode, watch=tuple(watch),
-                            scope_id=scope_id, hint=hint, note=str(row.get("note", "")),
-                            source=where,
-                        ))
-    if not cases:
-        raise MatrixDataError(f"{where}: expands to no cases (no address of the named families)")
+                            proto=proto, port=port, watch=tuple(watch)))
     return cases
 
 
@@ -262,17 +367,22 @@ def load_matrix(
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise MatrixDataError(f"{source}: cannot read matrix file: {exc}") from exc
-    extra = sorted(set(raw) - {"row"})
+    extra = sorted(set(raw) - {"row", "defaults"})
     if extra:
         raise MatrixDataError(f"{source}: unknown top-level keys {extra}; rows go in [[row]]")
     rows = raw.get("row")
     if not isinstance(rows, list) or not rows:
         raise MatrixDataError(f"{source}: no [[row]] entries")
+    defaults = raw.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise MatrixDataError(f"{source}: [defaults] must be a table of row keys")
     cases: list[MatrixCase] = []
     for number, row in enumerate(rows, start=1):
         where = f"{source.name} row {number}"
-        if isinstance(row, dict) and "clause" in row:
-            where += f" ({row['clause']})"
+        if isinstance(row, dict):
+            row = {**defaults, **row}   # a row's own keys win over the file's defaults
+            if "clause" in row:
+                where += f" ({row['clause']})"
         try:
             cases.extend(expand_row(row, where, world, clauses))
         except MatrixDataError as exc:

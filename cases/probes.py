@@ -60,11 +60,9 @@ def aim(instance: Any, case: MatrixCase, payload: bytes) -> Aim:
     """Aim at the case's destination; for TCP, send `payload` if the connect went through
     (so that a leak shows as bytes at the canary)."""
     socket = instance.module("socket")
-    steps: list[str] = []
     if case.mode == "rebind":
-        # take the name's first (allowed) answer now; the call below gets the next one
-        steps.append("warm-up gethostbyname: "
-                     + attempt(socket.call, "gethostbyname", case.target).describe())
+        return _aim_by_name(instance, socket, case, payload)
+    steps: list[str] = []
     if case.mode == "hint":
         steps.append(f"warm-up getaddrinfo({case.hint!r}): "
                      + attempt(socket.call, "getaddrinfo", case.hint, case.port).describe())
@@ -79,12 +77,59 @@ def aim(instance: Any, case: MatrixCase, payload: bytes) -> Aim:
     return result
 
 
-def _connect_send(socket: Remote, fam: str, sockaddr: tuple, payload: bytes) -> Aim:
-    sock = new_socket(socket, fam, "tcp")
+def _aim_by_name(instance: Any, socket: Remote, case: MatrixCase, payload: bytes) -> Aim:
+    """DST-8: `case.warmups` resolutions of the rebinding name, then the call by name
+    through `case.path`; the world's sequence decides which query meets the blocked answer."""
+    kind = socket.SOCK_STREAM if case.proto == "tcp" else socket.SOCK_DGRAM
+    steps = [f"warm-up getaddrinfo({case.target!r}) #{n + 1}: "
+             + attempt(socket.call, "getaddrinfo", case.target, case.port,
+                       family_const(socket, case.family), kind).describe()
+             for n in range(case.warmups)]
+    if case.path == "sendto":
+        result = _sendto(socket, case, payload)
+    elif case.path == "udp_connect":
+        result = _connect_send(socket, case.family, case.sockaddr, payload, "udp")
+    elif case.path == "create_connection":
+        opened = attempt(socket.call, "create_connection", case.sockaddr, TIMEOUT)
+        result = Aim(decisive=opened, sock=opened.value if opened.ok else None)
+        result.note(f"create_connection({case.sockaddr!r})", opened)
+        if opened.ok:
+            result.note("sendall", attempt(opened.value.call, "sendall", payload))
+    elif case.path == "tls_connect":
+        result = _tls_connect(instance, socket, case)
+    else:
+        result = _connect_send(socket, case.family, case.sockaddr, payload)
+    result.steps[:0] = steps
+    return result
+
+
+def _tls_connect(instance: Any, socket: Remote, case: MatrixCase) -> Aim:
+    """An unverified context wraps an unconnected socket, which then connects by name:
+    the resolution happens inside the ssl socket's connect. The handshake is left for
+    later (a canary never answers one); the TCP connection is what would leak."""
+    ssl = instance.module("ssl")
+    context = ssl.call("create_default_context")
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    plain = new_socket(socket, case.family, "tcp")
+    wrapped = attempt(context.call, "wrap_socket", plain, server_hostname=case.target,
+                      do_handshake_on_connect=False)
+    result = Aim(decisive=wrapped, sock=wrapped.value if wrapped.ok else plain)
+    result.note("wrap_socket(unconnected)", wrapped)
+    if wrapped.ok:
+        result.decisive = result.note(f"tls connect{case.sockaddr!r}",
+                                      attempt(wrapped.value.call, "connect", case.sockaddr))
+    return result
+
+
+def _connect_send(socket: Remote, fam: str, sockaddr: tuple, payload: bytes,
+                  proto: str = "tcp") -> Aim:
+    sock = new_socket(socket, fam, proto)
     result = Aim(decisive=attempt(sock.call, "connect", sockaddr), sock=sock)
     result.note(f"connect{sockaddr!r}", result.decisive)
     if result.decisive.ok:
-        sent = result.note("sendall", attempt(sock.call, "sendall", payload))
+        send = "sendall" if proto == "tcp" else "send"
+        sent = result.note(send, attempt(sock.call, send, payload))
         if sent.raised:
             result.decisive = sent     # a lazy block at the first send is still a raise
     return result
@@ -147,7 +192,10 @@ def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
     if case.mode in ("rebind", "mixed"):
         judgement = judge_untouched(hits, where, "; ".join(result.steps))
     else:
-        rejection_ok = case.clause in REJECTION_CLAUSES or "\x00" in case.target
+        # a spelling that may be rejected as invalid, or a form the platform itself
+        # refuses, passes on any raise; everywhere else a block is the socket error
+        rejection_ok = (case.clause in REJECTION_CLAUSES or "\x00" in case.target
+                        or case.platform_refuses)
         judgement = judge_blocked(result.decisive, hits, where, rejection_ok=rejection_ok)
     verdict.evidence(case.matrix_evidence(judgement.cell))
     verdict.evidence({"steps": result.steps})

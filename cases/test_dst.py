@@ -1,5 +1,5 @@
-"""DST: blocked ranges. The matrices dst.toml and dst_spellings.toml expand into
-one case per destination, port and protocol; DST-9's per-datagram judgement
+"""DST: blocked ranges. The matrices dst.toml, dst_forms.toml and dst_rebinding.toml
+expand into one case per destination, port and protocol; DST-9's per-datagram judgement
 of unconnected UDP sendto is a sequence, so it is written out here."""
 
 from __future__ import annotations
@@ -13,11 +13,27 @@ from conformance.verdict import judge_blocked
 from .matrix import family, params
 from .probes import digest, new_socket, run_matrix_case, text, with_probes
 
-CASES = with_probes(family("dst", "dst_spellings", clause_prefix="DST-"))
+CASES = with_probes(family("dst", clause_prefix="DST-"))
 
 
 @pytest.mark.parametrize("case", params(CASES))
 def test_destination(case, instance, verdict, world):
+    run_matrix_case(instance, verdict, world, case)
+
+
+FORMS = with_probes(family("dst_forms", clause_prefix="DST-"))
+REBINDING = with_probes(family("dst_rebinding", clause_prefix="DST-"))
+
+
+@pytest.mark.parametrize("case", params(FORMS))
+def test_address_form(case, instance, verdict, world):
+    """Every form of a blocked address the socket module accepts (dst_forms.toml)."""
+    run_matrix_case(instance, verdict, world, case)
+
+
+@pytest.mark.parametrize("case", params(REBINDING))
+def test_rebinding_order(case, instance, verdict, world):
+    """A rebinding name reached through each path after each number of warm-ups."""
     run_matrix_case(instance, verdict, world, case)
 
 

@@ -88,3 +88,27 @@ def test_wrapped_socket_owns_the_connection(instance, verdict, world):
     verdict.check(head.startswith(b"HTTP/1.") and b" 200" in head[:16], name="tls-still-works",
                   expected="the TLS socket still carries an HTTP 200",
                   observed=got.describe() if not got.ok else repr(head[:60]))
+
+
+@pytest.mark.clause("SSL-1", "MUST")
+def test_wrap_unconnected_then_connect_by_name(instance, verdict):
+    """wrap_socket(socket()) first, connect((name, 443)) after: the ssl socket's own
+    connect resolves, dials and handshakes (the DST-8 tls_connect path, allowed)."""
+    name = "www.mailhostingcompany.net"
+    ssl = instance.module("ssl")
+    context = ssl.call("create_default_context")
+    tls = context.call("wrap_socket", new_socket(instance.module("socket")),
+                       server_hostname=name)
+    connected = attempt(tls.call, "connect", (name, 443))
+    got = None
+    if connected.ok:
+        tls.call("sendall", f"GET / HTTP/1.0\r\nHost: {name}\r\n\r\n".encode())
+        got = attempt(instance.recv_until_eof, tls)
+    attempt(tls.call, "close")
+    head = bytes(got.value.head) if got is not None and got.ok else b""
+    verdict.check(connected.ok and head.startswith(b"HTTP/1.") and b" 200" in head[:16],
+                  name="connect-then-reply", expected="connect by name completes a verified "
+                  "handshake and an HTTP 200 comes back over TLS",
+                  observed=f"{connected.describe()}; {head[:60]!r}")
+    sni = [e.detail.get("sni") for e in verdict.events(port=443, kind="tls-handshake")]
+    verdict.check(name in sni, name="sni", expected=f"SNI {name!r}", observed=repr(sni))

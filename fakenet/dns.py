@@ -1,9 +1,10 @@
 """The world's DNS: one dnslib resolver answering from world.toml, plus wire handlers.
 
 `WorldResolver.resolve` is the only place that knows the world's names:
-A/AAAA from host names, CNAMEs, the rebinding name (DST-8: successive A
-queries walk through its answers; `reset()` at every journal mark starts it
-over) and the mixed name (DST-9). TTL 0 everywhere, so no cache between the
+A/AAAA from host names, CNAMEs, the rebinding names (DST-8: the n-th query
+of a record type gets the n-th entry of that type's sequence, the last entry
+repeating; `reset()` at every journal mark starts every sequence over) and
+the mixed name (DST-9). TTL 0 everywhere, so no cache between the
 candidate and this server can hide a rebinding. Unknown names get NXDOMAIN.
 
 `answer(resolver, packet)` turns query bytes into reply bytes and never
@@ -35,9 +36,9 @@ class WorldResolver(BaseResolver):
     def __init__(self, world: World) -> None:
         self.world = world
         self._names = world.all_names()
-        self._rebinding = {r.name: r.answers for r in world.rebindings}
+        self._rebinding = {r.name: r for r in world.rebindings}
         self._mixed = {m.name: m for m in world.mixed}
-        self._counters: dict[str, int] = {}
+        self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def reset(self) -> None:
@@ -51,13 +52,12 @@ class WorldResolver(BaseResolver):
 
     def _addresses(self, name: str, family: str) -> Iterator[str]:
         if name in self._rebinding:
-            if family == "ipv4":
-                answers = [a for a in self._rebinding[name] if ":" not in a]
-                if answers:
-                    with self._lock:
-                        count = self._counters.get(name, 0)
-                        self._counters[name] = count + 1
-                    yield answers[count % len(answers)]
+            answers = self._rebinding[name].sequence(family)
+            if answers:
+                with self._lock:
+                    count = self._counters.get((name, family), 0)
+                    self._counters[(name, family)] = count + 1
+                yield answers[min(count, len(answers) - 1)]
             return
         if name in self._mixed:
             yield from getattr(self._mixed[name], family)

@@ -135,8 +135,14 @@ def generated_bytes(size: int, offset: int = 0) -> bytes:
 
 @dataclass(frozen=True)
 class Rebinding:
+    """A DST-8 name: the n-th A (AAAA) query of a case gets a[n] (aaaa[n]); the last repeats."""
+
     name: str
-    answers: tuple[str, ...]
+    a: tuple[str, ...]
+    aaaa: tuple[str, ...]
+
+    def sequence(self, family: str) -> tuple[str, ...]:
+        return self.a if family == "ipv4" else self.aaaa
 
 
 @dataclass(frozen=True)
@@ -271,6 +277,18 @@ def _tuple(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _rebinding(entry: dict) -> Rebinding:
+    with _entry(f"[[rebinding]] {entry.get('name', 'without a name')!r}"):
+        unknown = sorted(set(entry) - {"name", "a", "aaaa"})
+        if unknown:
+            raise WorldDataError(f"unknown keys {unknown} (a rebinding has name, a, aaaa)")
+        a = tuple(str(ipaddress.IPv4Address(x)) for x in entry.get("a", []))
+        aaaa = tuple(str(ipaddress.IPv6Address(x)) for x in entry.get("aaaa", []))
+        if not a and not aaaa:
+            raise WorldDataError("a rebinding name needs an `a` or `aaaa` sequence")
+        return Rebinding(normalise_name(str(entry["name"])), a, aaaa)
+
+
 def _build(source: Path, raw: dict) -> World:
     if raw.get("schema") != 1:
         raise WorldDataError(f"unsupported schema {raw.get('schema')!r}, expected 1")
@@ -340,10 +358,7 @@ def _build(source: Path, raw: dict) -> World:
         cnames={
             normalise_name(c["alias"]): normalise_name(c["target"]) for c in raw.get("cname", [])
         },
-        rebindings=tuple(
-            Rebinding(normalise_name(r["name"]), _tuple(r["answers"]))
-            for r in raw.get("rebinding", [])
-        ),
+        rebindings=tuple(_rebinding(r) for r in raw.get("rebinding", [])),
         mixed=tuple(
             MixedName(
                 normalise_name(m["name"]), _tuple(m.get("ipv4", [])), _tuple(m.get("ipv6", []))

@@ -10,6 +10,7 @@ the service rather than to the channel.
 from __future__ import annotations
 
 import errno
+import os
 import ssl
 from typing import Any
 
@@ -31,6 +32,51 @@ class SandboxSSLSocket(ssl.SSLSocket):
 
     def _sb(self) -> str | None:
         return self.__dict__.get("_sb_desc")
+
+    # ------------------------------------------------------------ connect after wrapping
+    # ctx.wrap_socket(socket()).connect(addr): the stdlib's connect would hand the
+    # address to the C connect on the channel's descriptor, resolving the name outside
+    # the service and dialling nothing. A sandbox socket connects instead (judged by the
+    # service like any), its channel takes this descriptor's place, then TLS starts.
+    def connect(self, address: Any) -> None:
+        self._sb_connect(address, connect_ex=False)
+
+    def connect_ex(self, address: Any) -> int:
+        return self._sb_connect(address, connect_ex=True)
+
+    def _sb_connect(self, address: Any, connect_ex: bool) -> Any:
+        if "_sb_desc" not in self.__dict__:   # not a sandbox socket underneath
+            return super().connect_ex(address) if connect_ex else super().connect(address)
+        me: Any = self   # the ssl module's private state, which its own _real_connect sets
+        if me.server_side:
+            raise ValueError("can't connect in server-side mode")
+        if me._connected or self._sb() is not None:
+            raise ValueError("attempt to connect already-connected SSLSocket!")
+        from .socket import socket as sandbox_socket
+
+        plain: Any = sandbox_socket(self.family, self.type, self.proto)
+        timeout = self.gettimeout()
+        plain.settimeout(timeout)
+        try:
+            if connect_ex:
+                code = plain.connect_ex(address)
+                if code:
+                    return code
+            else:
+                plain.connect(address)
+            os.dup2(plain.fileno(), self.fileno())
+            me._sb_desc, me._sb_retained = plain._sb_export()
+            me._sb_family, me._sb_peer = plain.family, plain._sb_peer
+            os.close(plain.detach())   # this descriptor now holds the channel
+        finally:
+            plain.close()
+        self.settimeout(timeout)
+        me._sslobj = me.context._wrap_socket(self, False, me.server_hostname, owner=self,
+                                             session=me._session)
+        me._connected = True
+        if me.do_handshake_on_connect:
+            self.do_handshake()
+        return 0
 
     def _sb_name(self, op: str) -> Any:
         reply, _ = CONTROL.call({"op": op, "desc": self._sb()})

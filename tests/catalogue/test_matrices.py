@@ -48,12 +48,12 @@ def test_both_families_and_protocols_where_the_clause_names_them():
 
 
 def test_bypass_spellings_are_cases():
-    targets = {c.target for c in matrix("dst_spellings")}
+    targets = {c.target for c in matrix("dst_forms")}
     assert {"167772161", "0x0a000001", "012.0.0.1", "10.1", "10.0.0.1.", " 10.0.0.1 "} <= targets
     exc = {c.target for c in matrix("exc") if c.clause == "EXC-5"}
     assert {"SMTP.GMAIL.COM.", "smtp.gmail.com.evil.example"} <= exc
     assert any("\x00" in t for t in exc)
-    modes = {(c.clause, c.mode) for c in matrix("dst")}
+    modes = {(c.clause, c.mode) for name in ("dst", "dst_rebinding") for c in matrix(name)}
     assert ("DST-8", "rebind") in modes and ("DST-9", "mixed") in modes
 
 
@@ -62,6 +62,7 @@ def test_case_ids_are_unique_across_matrices():
     assert len(ids) == len(set(ids))
 
 
+A2 = "rebind-a2.attacker.example"
 GOOD = """
 [[row]]
 clause = "DST-1"
@@ -97,7 +98,24 @@ def test_good_row_expands(tmp_path):
     (("tcp = [7]", 'tcp = [7]\naddress = "10.9.9.9"'), "is not one of host private-10"),
     (("tcp = [7]", 'tcp = [7]\nwatch = ["8.8.4.5"]'), "neither a world address"),
     (("tcp = [7]", 'tcp = [7]\nfamily = "ipv6"'), "has no ipv6 address"),
-    (("tcp = [7]", 'tcp = [7]\nmode = "rebind"\ntarget = "x.example"'), "not a rebinding name"),
+    (("tcp = [7]", 'tcp = [7]\nmode = "rebind"\ntarget = "x.example"\npaths = ["connect"]'),
+     "not rebinding names"),
+    (("tcp = [7]", f'tcp = [7]\nmode = "rebind"\ntarget = "{A2}"'), "`paths` is required"),
+    (("tcp = [7]", f'tcp = [7]\nmode = "rebind"\ntarget = "{A2}"\npaths = ["telnet"]'),
+     "unknown paths ['telnet']"),
+    (("tcp = [7]", f'tcp = [7]\nmode = "rebind"\ntarget = "{A2}"\npaths = ["sendto"]'),
+     "UDP paths udp ports"),
+    (("tcp = [7]", f'tcp = [7]\nmode = "rebind"\ntarget = "{A2}"\npaths = ["connect"]\n'
+      'warmups = [9]'), "warmups must be a list of counts"),
+    (("tcp = [7]", 'tcp = [7]\nwarmups = [1]'), "`warmups` belongs to mode 'rebind'"),
+    (("tcp = [7]", 'tcp = [7]\ntarget = ["10.1", "10.0.1"]'), "a list only in mode 'rebind'"),
+    (('host = "private-10"', 'host = "private-192"\nmode = "rebind"\npaths = ["connect"]\n'
+      f'target = "{A2}"'), "never answers ['192.168.0.1']"),
+    (("tcp = [7]", 'tcp = [7]\nhost_type = "int"'), "host_type must be one of"),
+    (("tcp = [7]", 'tcp = [7]\nflowinfo = "1"'), "flowinfo must be an integer"),
+    (("tcp = [7]", 'tcp = [7]\nplatform_refuses = "yes"'), "platform_refuses must be true"),
+    (('expected = "blocked"', 'expected = "allowed"\nplatform_refuses = true'),
+     "can only be 'blocked'"),
     (("tcp = [7]", "tcp = [7]\nhint = 3"), "hint must be a host name string"),
     (("tcp = [7]", ""), "names no tcp or udp ports"),
     (('expected = "blocked"\n', ""), "missing or non-string 'expected'"),
@@ -122,6 +140,41 @@ def test_malformed_files(tmp_path, text, message):
     with pytest.raises(MatrixDataError, match=r"bad\.toml") as info:
         load_matrix(path)
     assert message in str(info.value)
+
+
+def test_rebind_rows_cross_names_paths_and_warmups(tmp_path):
+    names = f'["{A2}", "rebind-a3.attacker.example"]'
+    text = GOOD.replace("tcp = [7]", f'mode = "rebind"\ntarget = {names}\npaths = ["connect", '
+                        '"sendto"]\nwarmups = [0, 1]\ntcp = [7]\nudp = [7]')
+    cases = load_matrix(_write(tmp_path, text))
+    assert len(cases) == 2 * 2 * 2   # names x (connect on tcp, sendto on udp) x warm-ups
+    assert {(c.proto, c.path) for c in cases} == {("tcp", "connect"), ("udp", "sendto")}
+    assert cases[1].id == f"DST-1:private-10:10.0.0.1~'{A2}':tcp7:connect+1warmup"
+    assert cases[0].watch == ("10.0.0.1",)
+
+
+def test_forms_rows_give_bytes_hosts_and_4_tuples(tmp_path):
+    text = GOOD.replace('host = "private-10"', 'host = "private-ula"\ntarget = "FD00::1"\n'
+                        'host_type = "bytes"\nflowinfo = 5\nscope_id = 1\nplatform_refuses = true')
+    (case,) = load_matrix(_write(tmp_path, text))
+    assert case.sockaddr == (b"FD00::1", 7, 5, 1) and case.platform_refuses
+    assert case.id == "DST-1:private-ula:fd00::1~b'FD00::1'/flow=5,scope=1:tcp7"
+    assert case.matrix_evidence("refused")["matrix"]["platform_refuses"] is True
+
+
+def test_defaults_fill_rows_and_rows_win(tmp_path):
+    text = '[defaults]\nlevel = "MUST"\nexpected = "blocked"\nudp = [7]\n' + GOOD
+    cases = load_matrix(_write(tmp_path, text))
+    assert sorted(c.id for c in cases) == ["DST-1:private-10:10.0.0.1:tcp7",
+                                           "DST-1:private-10:10.0.0.1:udp7"]
+
+
+def test_every_form_of_the_platform_refusals_is_blocked_and_both_sides_exist():
+    forms = matrix("dst_forms")
+    assert all(c.expected == "blocked" for c in forms)
+    assert {c.host_type for c in forms} == {"str", "bytes"}
+    assert any(c.platform_refuses for c in forms) and any(c.flowinfo is not None for c in forms)
+    assert any(not t.isascii() for t in (c.target for c in forms))
 
 
 def test_link_local_rows_carry_a_scope_id():

@@ -56,6 +56,10 @@ def test_known_name_without_that_family_is_empty_noerror(resolver: WorldResolver
     assert record.header.rcode == RCODE.NOERROR and not record.rr
 
 
+def test_cname_to_a_blocked_host(resolver: WorldResolver) -> None:
+    assert addresses(ask(resolver, "Intranet-Alias.Attacker.Example.")) == ["10.0.0.1"]
+
+
 def test_cname_chain(resolver: WorldResolver) -> None:
     record = ask(resolver, "mail-alias.mailhostingcompany.net")
     assert [str(rr.rdata) for rr in record.rr if rr.rtype == QTYPE.CNAME] == \
@@ -63,13 +67,53 @@ def test_cname_chain(resolver: WorldResolver) -> None:
     assert addresses(record) == ["93.184.215.14"]
 
 
-def test_rebinding_alternates_and_resets(resolver: WorldResolver) -> None:
-    seen = [addresses(ask(resolver, "rebind.attacker.example"))[0] for _ in range(4)]
-    assert seen == ["93.184.215.14", "10.0.0.1", "93.184.215.14", "10.0.0.1"]
-    assert addresses(ask(resolver, "rebind.attacker.example", "AAAA"), "AAAA") == []
-    ask(resolver, "rebind.attacker.example")
+ALLOWED_A, ALLOWED_AAAA = "93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
+
+
+@pytest.mark.parametrize(("name", "qtype", "blocked"), [
+    ("rebind-a1.attacker.example", "A", "10.0.0.1"),
+    ("rebind-a2.attacker.example", "A", "10.0.0.1"),
+    ("rebind-a3.attacker.example", "A", "10.0.0.1"),
+    ("rebind-aaaa1.attacker.example", "AAAA", "fd00::1"),
+    ("rebind-aaaa2.attacker.example", "AAAA", "fd00::1"),
+    ("rebind-aaaa3.attacker.example", "AAAA", "fd00::1"),
+])
+def test_rebinding_sequence_puts_the_blocked_answer_on_the_named_query(
+        resolver: WorldResolver, name: str, qtype: str, blocked: str) -> None:
+    """rebind-a2: allowed, BLOCKED, then allowed for good; one answer per query, TTL 0."""
+    position = int(name.split(".")[0][-1])
+    allowed = ALLOWED_A if qtype == "A" else ALLOWED_AAAA
+    records = [ask(resolver, name, qtype) for _ in range(6)]
+    assert all(len(r.rr) == 1 and r.rr[0].ttl == 0 for r in records)
+    seen = [addresses(r, qtype)[0] for r in records]
+    assert seen == [blocked if n == position else allowed for n in range(1, 7)]
+
+
+def test_rebinding_counts_each_record_type_on_its_own(resolver: WorldResolver) -> None:
+    """AAAA questions to an A-only name neither answer nor move the A sequence."""
+    name = "rebind-a2.attacker.example"
+    assert addresses(ask(resolver, name)) == [ALLOWED_A]
+    for _ in range(3):
+        reply = ask(resolver, name, "AAAA")
+        assert reply.header.rcode == RCODE.NOERROR and not reply.rr
+    assert addresses(ask(resolver, name)) == ["10.0.0.1"]
+    assert not ask(resolver, "rebind-aaaa1.attacker.example").rr
+
+
+def test_reset_starts_every_sequence_over(resolver: WorldResolver) -> None:
+    for _ in range(2):
+        ask(resolver, "rebind-a3.attacker.example")
+        ask(resolver, "rebind-aaaa1.attacker.example", "AAAA")
     resolver.reset()
-    assert addresses(ask(resolver, "rebind.attacker.example")) == ["93.184.215.14"]
+    assert addresses(ask(resolver, "rebind-a3.attacker.example")) == [ALLOWED_A]
+    assert addresses(ask(resolver, "rebind-aaaa1.attacker.example", "AAAA"), "AAAA") == \
+        ["fd00::1"]
+
+
+def test_names_of_every_case_reach_the_rebinding_sequence(resolver: WorldResolver) -> None:
+    """The counter is per name, whatever case or trailing dot the query spells it with."""
+    assert addresses(ask(resolver, "REBIND-A1.Attacker.Example.")) == ["10.0.0.1"]
+    assert addresses(ask(resolver, "rebind-a1.attacker.example")) == [ALLOWED_A]
 
 
 def test_mixed_name_returns_blocked_and_allowed(resolver: WorldResolver) -> None:

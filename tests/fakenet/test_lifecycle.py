@@ -136,6 +136,10 @@ def test_ip_batch_covers_addresses_ranges_broadcast_multicast(world: WorldHandle
      r"\[\[host\]\] #1 \('google-dns-a'\): missing key 'role'"),
     (('ipv4 = ["8.8.8.8"]', 'ipv4 = ["8.8.8.888"]'), r"\[\[host\]\] #1 .*8\.8\.8\.888"),
     (('listen = ["udp/53", "tcp/53"]', 'listen = ["tcp/x"]'), r"\[service\.dns\]: bad listen"),
+    (('a = ["10.0.0.1", "93.184.215.14"]', 'a = ["10.0.0.1", "rebound"]'),
+     r"\[\[rebinding\]\] 'rebind-a1\.attacker\.example'.*rebound"),
+    (('a = ["10.0.0.1", "93.184.215.14"]', 'answers = ["10.0.0.1"]'),
+     r"'rebind-a1\.attacker\.example'.*unknown keys \['answers'\]"),
 ])
 def test_a_bad_world_file_names_the_entry(tmp_path: Path, change: tuple[str, str],
                                           message: str) -> None:

@@ -68,22 +68,23 @@ def test_getaddrinfo_goes_through_resolv_conf(inside: Inside) -> None:
     assert got["intranet.corp.example"] == ["10.0.0.1"]
 
 
-def test_rebinding_alternates_and_mark_resets_it(world: WorldHandle, inside: Inside) -> None:
+def test_rebinding_sequence_through_the_stub_resolver_and_mark_resets_it(
+        world: WorldHandle, inside: Inside) -> None:
+    """glibc's getaddrinfo sees the sequence query by query (TTL 0: nothing cached)."""
     code = """
-        import json
-        from dnslib import DNSRecord
-        seq = []
-        for _ in range(3):
-            r = DNSRecord.parse(DNSRecord.question("rebind.attacker.example").send("8.8.8.8", 53,
-                                                                                  timeout=3))
-            seq.append([str(rr.rdata) for rr in r.rr])
-        print(json.dumps(seq))
+        import json, socket
+        print(json.dumps([socket.getaddrinfo(NAME, 7, FAMILY, socket.SOCK_STREAM)[0][4][0]
+                          for _ in range(3)]))
     """
+    a2 = code.replace("NAME", "'rebind-a2.attacker.example'").replace("FAMILY", "socket.AF_INET")
     world.mark()
-    assert inside(code) == [["93.184.215.14"], ["10.0.0.1"], ["93.184.215.14"]]
-    inside(code.replace("range(3)", "range(1)"))  # leave the counter mid-sequence
+    assert inside(a2) == ["93.184.215.14", "10.0.0.1", "93.184.215.14"]
     world.mark()
-    assert inside(code)[0] == ["93.184.215.14"]
+    aaaa1 = code.replace("NAME", "'rebind-aaaa1.attacker.example'").replace(
+        "FAMILY", "socket.AF_INET6")
+    assert inside(aaaa1)[:2] == ["fd00::1", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]
+    world.mark()
+    assert inside(a2)[0] == "93.184.215.14"
 
 
 def test_mixed_name_answers_blocked_and_allowed(inside: Inside) -> None:

@@ -141,3 +141,29 @@ def test_ssl_wrong_host_fails_verification(sandbox_service, tls_server, monkeypa
     with pytest.raises(ssl.SSLCertVerificationError):
         ctx.wrap_socket(raw, server_hostname="other.test")
     raw.close()
+
+
+def test_ssl_wrapping_an_unconnected_socket_then_connect(sandbox_service, tls_server,
+                                                         monkeypatch) -> None:
+    """ctx.wrap_socket(socket()).connect(addr): the sandbox judges and dials, then the
+    handshake runs over the channel (the stdlib's connect would dial the channel itself)."""
+    addr, ctx, seen_sni = tls_server
+    monkeypatch.setattr(ssl.SSLContext, "sslsocket_class", tls.SandboxSSLSocket)
+    raw = sb.socket()
+    raw.settimeout(5)
+    with ctx.wrap_socket(raw, server_hostname="tls.test") as s:
+        s.connect(addr)
+        assert s.getpeername() == tuple(addr)
+        s.sendall(b"unconnected first")
+        assert s.recv(100) == b"UNCONNECTED FIRST"
+    assert seen_sni == ["tls.test"]
+
+
+def test_ssl_wrapped_unconnected_socket_is_judged_like_any(sandbox_service, tls_server,
+                                                           monkeypatch) -> None:
+    _, ctx, _ = tls_server
+    monkeypatch.setattr(ssl.SSLContext, "sslsocket_class", tls.SandboxSSLSocket)
+    with ctx.wrap_socket(sb.socket(), server_hostname="private.test") as s:
+        with pytest.raises(PermissionError):
+            s.connect(("private.test", 443))
+        assert s.connect_ex(("private.test", 443)) == errno.EACCES
