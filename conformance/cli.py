@@ -10,22 +10,29 @@ import argparse
 import contextlib
 import importlib
 import io
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance import registry
+from conformance import catalogue, registry
 
 
 def cases_dir() -> Path:
-    """The catalogue's directory (the `cases` package)."""
-    import cases
-    return Path(cases.__file__).parent
+    """The registered catalogue's folder (conformance.catalogue)."""
+    return catalogue.registered().directory
 
 
 def _plugin_args() -> list[str]:
     return ["-p", "conformance.plugin"]
+
+
+def _isolation_args(path: str) -> list[str]:
+    """The catalogue is its own pytest root: no ini file or conftest of the
+    working directory's project applies, and node ids do not depend on it."""
+    root = Path(path).resolve()
+    return ["--rootdir", str(root if root.is_dir() else root.parent), "-c", os.devnull]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except catalogue.CatalogueNotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["diff"]:
         return _diff(args_list[1:])
@@ -93,7 +108,8 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
     except registry.AdapterNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 4
-    pytest_args = [args.cases or str(cases_dir()), *_plugin_args(), "-p", "no:cacheprovider"]
+    where = args.cases or str(cases_dir())
+    pytest_args = [where, *_isolation_args(where), *_plugin_args(), "-p", "no:cacheprovider"]
     for option, value in (("--candidate", args.candidate), ("--adapter", args.adapter),
                           ("--profile", args.profile), ("--report", args.report),
                           ("--baseline", args.baseline), ("--world", args.world),
@@ -121,7 +137,8 @@ class _Collector:
             if marker is not None:
                 clause_id = str(marker.args[0]) if marker.args else "?"
                 level = str(marker.args[1]).upper() if len(marker.args) > 1 else "?"
-                self.cases.append((item.nodeid, clause_id, level))
+                self.cases.append((catalogue.case_id(item, catalogue.registered_directory()),
+                                   clause_id, level))
 
 
 def collect_cases(path: str | None = None) -> tuple[int, list[tuple[str, str, str]], str]:
@@ -129,7 +146,8 @@ def collect_cases(path: str | None = None) -> tuple[int, list[tuple[str, str, st
     collector = _Collector()
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        code = pytest.main([path or str(cases_dir()), "--collect-only", "-q",
+        where = path or str(cases_dir())
+        code = pytest.main([where, *_isolation_args(where), "--collect-only", "-q",
                             "-p", "no:cacheprovider", *_plugin_args()], plugins=[collector])
     return int(code), collector.cases, buffer.getvalue()
 
@@ -145,8 +163,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"{clause_id:<8} {level:<7} {nodeid}")
         print(f"{len(cases)} cases")
         return 0
-    from cases.clauses import load_clauses
-    clauses = load_clauses()
+    clauses = catalogue.registered().load_clauses()
     counts: dict[tuple[str, str], int] = {}
     for _, clause_id, level in cases:
         counts[(clause_id, level)] = counts.get((clause_id, level), 0) + 1

@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from conformance import registry, reporting
+from conformance import catalogue, registry, reporting
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -158,14 +158,13 @@ _clauses_error: str | None = None
 
 
 def load_clause_table() -> dict[str, Any]:
-    """The catalogue's clauses (cases.clauses.load_clauses), loaded once, lazily."""
+    """The registered catalogue's clauses (conformance.catalogue), loaded once, lazily."""
     global _clauses_cache, _clauses_error
     if _clauses_cache is None and _clauses_error is None:
         try:
-            module = importlib.import_module("cases.clauses")
-            _clauses_cache = dict(module.load_clauses())
+            _clauses_cache = dict(catalogue.registered().load_clauses())
         except Exception as exc:
-            _clauses_error = f"cannot load the clause list (cases.clauses): {exc}"
+            _clauses_error = f"cannot load the catalogue's clause list: {exc}"
     if _clauses_error is not None:
         raise LookupError(_clauses_error)
     assert _clauses_cache is not None
@@ -347,9 +346,8 @@ def _adjust(report: pytest.TestReport, item: pytest.Item, ref: ClauseRef, kind: 
 
 
 def case_id(item: pytest.Item) -> str:
-    """The node id, relative to cases/ when the case lives there (stable across checkouts)."""
-    nodeid = item.nodeid
-    return nodeid[len("cases/"):] if nodeid.startswith("cases/") else nodeid
+    """The case's stable ID: its path inside the catalogue (conformance.catalogue)."""
+    return catalogue.case_id(item, catalogue.registered_directory())
 
 
 # ---------------------------------------------------------------------------
