@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .clauses import Clause, load_clauses
 from fakenet.world import Host, World, load_world
+
+from .clauses import Clause, load_clauses
 
 MATRIX_DIR = Path(__file__).with_name("matrices")
 

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .matrix import MatrixCase
 from conformance.remote import Attempt, Remote, attempt
 from fakenet.world import World
+
+from .matrix import MatrixCase
 
 TIMEOUT = 5.0
 # Rows whose blocked half may be a rejection of any kind (not only socket.error):

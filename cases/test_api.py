@@ -7,10 +7,11 @@ import errno
 
 import pytest
 
-from .probes import address_of, digest, new_socket
 from conformance.adapter import Unsupported
 from conformance.remote import Attempt, attempt
 from fakenet.world import generated_bytes
+
+from .probes import address_of, digest, new_socket
 
 ECHO_NAME = "echo.example-public.net"
 FAMILIES = ["ipv4", "ipv6"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import new_socket
 from conformance.remote import attempt
+
+from .probes import new_socket
 
 # Ports no world service or canary holds, so an unrestricted bind succeeds (and fails the case).
 SPECIFIC = [

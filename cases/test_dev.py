@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import new_socket
 from conformance.remote import attempt
+
+from .probes import new_socket
 
 SAMPLE = [
     ("DST-1", "tcp", "10.0.0.1", 7),

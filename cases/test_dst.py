@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from .matrix import family, params
-from .probes import digest, new_socket, run_matrix_case, text
 from conformance.fixtures import EvidenceUnavailable
 from conformance.remote import attempt
+
+from .matrix import family, params
+from .probes import digest, new_socket, run_matrix_case, text
 
 CASES = family("dst", "dst_spellings", clause_prefix="DST-")
 

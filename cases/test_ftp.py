@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.remote import attempt
+
 from .matrix import family, params
 from .probes import run_matrix_case
-from conformance.remote import attempt
 
 CASES = family("ports", clause_prefix="FTP-")
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import blocked_with_socket_error
 from conformance.remote import attempt
+
+from .probes import blocked_with_socket_error
 
 HOST = "www.mailhostingcompany.net"
 SIGNATURE = "AppEngine-Google; (+http://code.google.com/appengine; appid: "

@@ -7,9 +7,10 @@ import hashlib
 
 import pytest
 
-from .probes import blocked_with_socket_error, text
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
+
+from .probes import blocked_with_socket_error, text
 
 LIB_TIMEOUT = 10
 GMAIL_USER = "app@gmail.com"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import new_socket
 from conformance.remote import attempt
+
+from .probes import new_socket
 
 VARIANTS = [("ipv4", False), ("ipv4", True), ("ipv6", False), ("ipv6", True)]
 IDS = [f"{f}-{'after-bind0' if b else 'unbound'}" for f, b in VARIANTS]

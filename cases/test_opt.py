@@ -7,9 +7,10 @@ import struct
 
 import pytest
 
-from .probes import const, new_socket
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
+
+from .probes import const, new_socket
 
 SUPPORTED = [
     ("SOL_SOCKET", "SO_KEEPALIVE", 1),

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import const
 from conformance.remote import attempt
+
+from .probes import const
 
 ALLOWED = [
     (fam, kind, proto)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .probes import address_of, new_socket, wrap_tls
 from conformance.remote import attempt
+
+from .probes import address_of, new_socket, wrap_tls
 
 
 @pytest.mark.clause("SSL-1", "MUST")

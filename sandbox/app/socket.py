@@ -30,14 +30,14 @@ from socket import *  # the standard names (API-1)
 from typing import Any
 
 from .. import options as _options
-from .control import CONTROL as _CONTROL
-from .control import app_id as _app_id
-from .control import raise_reply as _raise_reply
-from .control import service_path as _service_path
 from ..wire import HEAD as _HEAD
 from ..wire import WireError as _WireError
 from ..wire import encode as _encode
 from ..wire import read_frame as _read_frame
+from .control import CONTROL as _CONTROL
+from .control import app_id as _app_id
+from .control import raise_reply as _raise_reply
+from .control import service_path as _service_path
 
 # Names `from socket import *` leaves out but stdlib clients use.
 _GLOBAL_DEFAULT_TIMEOUT = _real._GLOBAL_DEFAULT_TIMEOUT

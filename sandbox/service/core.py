@@ -17,6 +17,7 @@ import socket
 from typing import Any
 
 from ..policy import Policy
+from ..wire import WireError, encode, read_frame, send_frame
 from . import urlfetch
 from .resolve import (
     ResolveError,
@@ -28,7 +29,6 @@ from .resolve import (
 )
 from .table import Clock, DescriptorTable, Entry, ServiceError
 from .workers import Workers
-from ..wire import WireError, encode, read_frame, send_frame
 
 BUF = 1 << 20
 CHANNEL_BUF = 1 << 20
