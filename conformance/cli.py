@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance import catalogue, registry
+from conformance import catalogue, preflight, registry
 
 
 def cases_dir() -> Path:
@@ -45,8 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
                          epilog="Other arguments are passed to pytest (e.g. -n 2, -k NAME, -x).")
     run.add_argument("--candidate", help="registered candidate (see `candidates`)")
     run.add_argument("--adapter", metavar="MODULE:CLASS", help="an Adapter class by import path")
-    run.add_argument("--candidate-python", metavar="PATH",
-                     help="interpreter for the native candidates (e.g. a Python 2.7)")
     run.add_argument("--profile", help="candidate profile")
     run.add_argument("--strict", action="store_true", help="NON-STRICT fails the run")
     run.add_argument("--clause", action="append", default=[], metavar="ID",
@@ -57,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write this run's results as the baseline")
     run.add_argument("--world", metavar="FILE", help="world file for the fake internet")
     run.add_argument("--cases", metavar="PATH", help="catalogue to run (default: cases/)")
+    # for the harness's own tests: "module:function" returning a world stand-in
+    run.add_argument("--conformance-world", help=argparse.SUPPRESS)
 
     lst = sub.add_parser("list", help="list the catalogue's cases")
     lst.add_argument("--clauses", action="store_true",
@@ -103,17 +103,21 @@ def _diff(argv: list[str]) -> int:
 
 def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
     import pytest
-    try:   # bad input fails here, with the list of what exists
-        registry.resolve(args.candidate, args.adapter)
-    except registry.AdapterNotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 4
+    try:   # a wrong setup is refused here, in one line, before any case runs
+        preflight.check(preflight.Setup(
+            candidate=args.candidate, adapter=args.adapter, profile=args.profile,
+            world=args.world, report=args.report,
+            world_factory=_load_callable(args.conformance_world)
+            if args.conformance_world else None))
+    except preflight.SetupError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
     where = args.cases or str(cases_dir())
     pytest_args = [where, *_isolation_args(where), *_plugin_args(), "-p", "no:cacheprovider"]
     for option, value in (("--candidate", args.candidate), ("--adapter", args.adapter),
                           ("--profile", args.profile), ("--report", args.report),
                           ("--baseline", args.baseline), ("--world", args.world),
-                          ("--candidate-python", args.candidate_python)):
+                          ("--conformance-world", args.conformance_world)):
         if value:
             pytest_args += [option, value]
     for clause in args.clause:
@@ -123,6 +127,11 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
     if args.update_baseline:
         pytest_args.append("--update-baseline")
     return int(pytest.main(pytest_args + rest))
+
+
+def _load_callable(path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module_name), attr)
 
 
 class _Collector:

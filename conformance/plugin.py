@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import importlib
 import importlib.metadata
-import os
 import platform
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -34,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from conformance import catalogue, registry, reporting
+from conformance import catalogue, preflight, registry, reporting
 from conformance.adapter import Adapter
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -80,9 +79,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="registered candidate to test (see `python -m conformance "
                          "candidates`); default: reference if present, else native")
     group.addoption("--adapter", default=None, metavar="MODULE:CLASS",
-                    help="an Adapter subclass to test, by import path (wins over --candidate)")
-    group.addoption("--candidate-python", default=None, metavar="PATH",
-                    help="interpreter for the native candidates (e.g. a Python 2.7)")
+                    help="an Adapter subclass to test, by import path (not with --candidate)")
     group.addoption("--profile", default=None,
                     help="candidate profile (default: the adapter's first profile)")
     group.addoption("--conformance-strict", action="store_true", default=False,
@@ -114,13 +111,10 @@ def strict_mode(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "clause(id, level): the spec clause and requirement level a case checks")
-    if config.getoption("candidate_python"):
-        os.environ["CONFORMANCE_NATIVE_PYTHON"] = config.getoption("candidate_python")
-        os.environ["CONFORMANCE_PY27"] = config.getoption("candidate_python")
-    try:
-        factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
-    except registry.AdapterNotFound as exc:
-        raise pytest.UsageError(str(exc)) from None
+    try:   # the full setup check is `run`'s (conformance.preflight); this one is cheap
+        factory = preflight.resolve(config.getoption("candidate"), config.getoption("adapter"))
+    except preflight.SetupError as exc:
+        raise pytest.UsageError(exc.message) from None
     world_factory = None
     world_path = config.getoption("conformance_world")
     if world_path:

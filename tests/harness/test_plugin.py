@@ -287,7 +287,7 @@ def test_exitfirst_is_an_interrupted_run(tmp_path):
     assert load_results(tmp_path / "out" / "results.json").run.interrupted
 
 
-def test_candidate_python_option(tmp_path):
+def test_native_python_setting(tmp_path):
     source = '''
 import pytest
 
@@ -298,8 +298,11 @@ def test_version(instance):
     py27 = "/root/.pyenv/versions/2.7.18/bin/python"
     if not os.access(py27, os.X_OK):
         pytest.skip("no Python 2.7 on this machine")
-    proc, results = run_pytest(tmp_path, source, "--candidate", "native",
-                               "--candidate-python", py27, adapter="")
+    os.environ["CONFORMANCE_NATIVE_PYTHON"] = py27   # inherited by the run below
+    try:
+        proc, results = run_pytest(tmp_path, source, "--candidate", "native", adapter="")
+    finally:
+        del os.environ["CONFORMANCE_NATIVE_PYTHON"]
     assert results["test_version"].outcome is Outcome.PASS, proc.stdout
 
 
