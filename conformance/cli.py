@@ -126,7 +126,18 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
         pytest_args.append("--conformance-strict")
     if args.update_baseline:
         pytest_args.append("--update-baseline")
-    return int(pytest.main(pytest_args + rest))
+    return int(pytest.main(pytest_args + _console_args(rest) + rest))
+
+
+def _console_args(rest: list[str]) -> list[str]:
+    """A readable run (conformance.console): no percentages after rows of
+    letters and, unless -v or --tb asks for them, no failure blocks (the
+    roll-up by clause and the reports hold them)."""
+    args = ["-o", "console_output_style=classic"]
+    if not any(a.startswith("-r") for a in rest):
+        args.append("-rN")   # no line per failed case either; -rA brings them back
+    asked = any(a.startswith(("--tb", "-v", "--verbose")) for a in rest)
+    return args if asked else [*args, "--tb=no"]
 
 
 def _load_callable(path: str) -> Any:

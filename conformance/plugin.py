@@ -35,6 +35,7 @@ import pytest
 
 from conformance import catalogue, preflight, registry, reporting
 from conformance.adapter import Adapter
+from conformance.console import Console
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
     RunState,
@@ -56,7 +57,7 @@ from conformance.outcomes import (
     build_result,
     classify,
 )
-from conformance.reporting.tally import Tally, is_failing
+from conformance.reporting.tally import is_failing
 
 CLAUSE_REF = pytest.StashKey[ClauseRef]()
 CLAUSE_PROBLEM = pytest.StashKey[str]()
@@ -132,6 +133,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Console(config, strict_mode(config)), "conformance-console")
 
 
 def _load_callable(path: str) -> Callable[[], Any]:
@@ -398,19 +401,9 @@ def _has_clause(report: pytest.TestReport) -> bool:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
-    results = config.stash.get(RESULTS, [])
-    if not results:
-        return
-    line = ", ".join(f"{n} {outcome.value}" for outcome, n in Tally.of(results).counts.items()
-                     if n)
-    terminalreporter.write_sep("-", f"conformance: {line}")
-    strict = strict_mode(config)
-    for result in results:
-        if is_failing(result.outcome, strict):
-            first = (result.reason or result.observed or "").splitlines() or [""]
-            terminalreporter.write_line(
-                f"{result.outcome.value:<13} {result.clause.id:<7} {result.case_id}: "
-                f"{first[0][:160]}")
+    console = config.pluginmanager.get_plugin("conformance-console")
+    if console is not None:
+        console.write_rollup(terminalreporter, config.stash.get(RESULTS, []))
 
 
 @pytest.hookimpl(trylast=True)
