@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from conformance import catalogue, preflight, registry
+from conformance import catalogue, preflight, registry, shards
 
 
 def cases_dir() -> Path:
@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write this run's results as the baseline")
     run.add_argument("--world", metavar="FILE", help="world file for the fake internet")
     run.add_argument("--cases", metavar="PATH", help="catalogue to run (default: cases/)")
+    run.add_argument("--shard", metavar="K/N",
+                     help="run only part K of N of the catalogue (for a CI matrix; "
+                          "join the parts with `merge`)")
     # for the harness's own tests: "module:function" returning a world stand-in
     run.add_argument("--conformance-world", help=argparse.SUPPRESS)
 
@@ -64,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--cases", metavar="PATH", help="catalogue to list (default: cases/)")
 
     sub.add_parser("candidates", help="list registered candidates")
+
+    merge = sub.add_parser("merge", help="join the results of `run --shard K/N` into one run")
+    merge.add_argument("dirs", nargs="+", metavar="DIR", help="a shard's --report directory")
+    merge.add_argument("--report", metavar="DIR", required=True,
+                       help="write the merged results and reports to DIR")
+    merge.add_argument("--baseline", metavar="FILE", help="compare the merged run with FILE")
 
     diff = sub.add_parser("diff", help="compare two results files (or a baseline and a run)",
                           add_help=False)
@@ -93,6 +102,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
         return cmd_list(args)
     if args.command == "candidates":
         return cmd_candidates()
+    if args.command == "merge":
+        from conformance import merge
+        return merge.main(args.dirs, Path(args.report),
+                          Path(args.baseline) if args.baseline else None)
     return 2
 
 
@@ -104,6 +117,12 @@ def _diff(argv: list[str]) -> int:
 def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
     import pytest
     try:   # a wrong setup is refused here, in one line, before any case runs
+        shard = shards.Shard.parse(args.shard) if args.shard else None
+        if shard is not None:
+            shards.check_available()
+            if args.update_baseline:
+                raise shards.ShardError("--update-baseline with --shard would write a "
+                                        "baseline of part of the catalogue: run it unsharded")
         preflight.check(preflight.Setup(
             candidate=args.candidate, adapter=args.adapter, profile=args.profile,
             world=args.world, report=args.report,
@@ -111,6 +130,9 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
             if args.conformance_world else None))
     except preflight.SetupError as exc:
         print(exc.render(), file=sys.stderr)
+        return 2
+    except shards.ShardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     where = args.cases or str(cases_dir())
     pytest_args = [where, *_isolation_args(where), *_plugin_args(), "-p", "no:cacheprovider"]
@@ -126,7 +148,12 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
         pytest_args.append("--conformance-strict")
     if args.update_baseline:
         pytest_args.append("--update-baseline")
-    return int(pytest.main(pytest_args + _console_args(rest) + rest))
+    if shard is not None:
+        pytest_args += shard.pytest_args(cases_dir())
+    code = int(pytest.main(pytest_args + _console_args(rest) + rest))
+    if shard is not None and args.report:
+        shard.write_marker(Path(args.report))
+    return code
 
 
 def _console_args(rest: list[str]) -> list[str]:
