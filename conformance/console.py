@@ -139,7 +139,7 @@ def rollup_lines(results: Iterable[CaseResult], strict: bool) -> list[str]:
     lines = [f"{'clause':<8} {'level':<7} {'outcome':<13} {'cases':>5}  example"]
     for clause_id, level, outcome in order:
         members = groups[(clause_id, level, outcome)]
-        example = members[0]
+        example = min(members, key=lambda r: r.case_id)   # the same whatever the arrival order
         lines.append(f"{clause_id:<8} {level:<7} {outcome.value:<13} {len(members):>5}  "
                      f"{example.case_id}")
         if outcome in (Outcome.UNSUPPORTED, Outcome.ERROR):
