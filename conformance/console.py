@@ -50,14 +50,11 @@ class Console:
 
     # -- during the run -----------------------------------------------------
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_configure(self, config: pytest.Config) -> None:
-        terminal = self._terminal
-        if terminal is not None and self.quiet_cases:
-            terminal.showfspath = False   # no file names with rows of letters
-
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
+        terminal = self._terminal   # registered by now, whatever the configure order
+        if terminal is not None and self.quiet_cases:
+            terminal.showfspath = False   # no file names before rows of (no) letters
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.total = len(session.items)
