@@ -21,7 +21,7 @@ from conformance.adapter import Capability
 from conformance.remote import attempt
 
 PUBLIC_HOST = "www.example-public.net"
-REBINDING_NAME = "rebind.attacker.example"
+REBINDING_NAME = "rebind-a2.attacker.example"   # public first, private second
 TIMEOUT = 5.0
 
 

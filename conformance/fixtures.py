@@ -155,8 +155,8 @@ class RunState:
                 adapter = self._adapter_factory()
                 profile = self._profile or (adapter.profiles[0] if adapter.profiles
                                             else "default")
-                if profile not in adapter.profiles:
-                    raise Unsupported(f"candidate {adapter.info().name!r} has no profile "
+                if profile not in adapter.profiles:   # a setup error, never UNSUPPORTED
+                    raise LookupError(f"candidate {adapter.info().name!r} has no profile "
                                       f"{profile!r} (it has: {', '.join(adapter.profiles)})")
                 context = SessionContext(world=world, profile=profile,
                                          workdir=self.workdir / "session",

@@ -18,12 +18,12 @@ a new connect or datagram always counts.
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from conformance import catalogue
 from conformance.model import CaseResult, ClauseRef, Level, Outcome
 
 LEAK_MARK = "#leak-"
@@ -119,9 +119,12 @@ def _json(event: Any) -> Mapping[str, Any]:
 
 
 def catalogue_table() -> Any:
-    """The catalogue's table of what is blocked at MUST (cases/never_reached.toml)."""
-    module = importlib.import_module("cases.never_reached")
-    return module.never_reached()
+    """The catalogue's table of what is blocked at MUST (cases/never_reached.toml),
+    found through the registered catalogue (conformance.catalogue), never by name."""
+    table = catalogue.registered().never_reached
+    if table is None:
+        raise LookupError("the catalogue has no never-reached table: no leak verdict")
+    return table()
 
 
 def judge_case(case_id: str, ref: ClauseRef, state: Any, events: Sequence[Any] | None,

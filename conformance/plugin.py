@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import importlib
 import importlib.metadata
-import os
 import platform
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -34,8 +33,9 @@ from typing import Any
 
 import pytest
 
-from conformance import health, leaks, lost, registry, reporting, stopping
+from conformance import catalogue, health, leaks, lost, preflight, registry, reporting, stopping
 from conformance.adapter import Adapter
+from conformance.console import Console
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
     RunState,
@@ -57,7 +57,7 @@ from conformance.outcomes import (
     build_result,
     classify,
 )
-from conformance.reporting.tally import Tally, is_failing
+from conformance.reporting.tally import is_failing
 
 CLAUSE_REF = pytest.StashKey[ClauseRef]()
 CLAUSE_PROBLEM = pytest.StashKey[str]()
@@ -82,9 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="registered candidate to test (see `python -m conformance "
                          "candidates`); default: reference if present, else native")
     group.addoption("--adapter", default=None, metavar="MODULE:CLASS",
-                    help="an Adapter subclass to test, by import path (wins over --candidate)")
-    group.addoption("--candidate-python", default=None, metavar="PATH",
-                    help="interpreter for the native candidates (e.g. a Python 2.7)")
+                    help="an Adapter subclass to test, by import path (not with --candidate)")
     group.addoption("--profile", default=None,
                     help="candidate profile (default: the adapter's first profile)")
     group.addoption("--conformance-strict", action="store_true", default=False,
@@ -116,13 +114,10 @@ def strict_mode(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "clause(id, level): the spec clause and requirement level a case checks")
-    if config.getoption("candidate_python"):
-        os.environ["CONFORMANCE_NATIVE_PYTHON"] = config.getoption("candidate_python")
-        os.environ["CONFORMANCE_PY27"] = config.getoption("candidate_python")
-    try:
-        factory = registry.resolve(config.getoption("candidate"), config.getoption("adapter"))
-    except registry.AdapterNotFound as exc:
-        raise pytest.UsageError(str(exc)) from None
+    try:   # the full setup check is `run`'s (conformance.preflight); this one is cheap
+        factory = preflight.resolve(config.getoption("candidate"), config.getoption("adapter"))
+    except preflight.SetupError as exc:
+        raise pytest.UsageError(exc.message) from None
     world_factory = None
     world_path = config.getoption("conformance_world")
     if world_path:
@@ -142,6 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OTHER_FAILURES] = []
     config.stash[STARTED] = time.time()
     config.pluginmanager.register(ResultCollector(config), "conformance-results")
+    if not hasattr(config, "workerinput"):
+        console = Console(config, strict_mode(config), lambda: config.stash.get(RESULTS, []))
+        config.pluginmanager.register(console, "conformance-console")
     if not hasattr(config, "workerinput") and not config.option.collectonly:
         # lost cases are counted where results are, when cases are meant to run
         scratch = config.stash[RUN_STATE].workdir
@@ -179,14 +177,13 @@ _clauses_error: str | None = None
 
 
 def load_clause_table() -> dict[str, Any]:
-    """The catalogue's clauses (cases.clauses.load_clauses), loaded once, lazily."""
+    """The registered catalogue's clauses (conformance.catalogue), loaded once, lazily."""
     global _clauses_cache, _clauses_error
     if _clauses_cache is None and _clauses_error is None:
         try:
-            module = importlib.import_module("cases.clauses")
-            _clauses_cache = dict(module.load_clauses())
+            _clauses_cache = dict(catalogue.registered().load_clauses())
         except Exception as exc:
-            _clauses_error = f"cannot load the clause list (cases.clauses): {exc}"
+            _clauses_error = f"cannot load the catalogue's clause list: {exc}"
     if _clauses_error is not None:
         raise LookupError(_clauses_error)
     assert _clauses_cache is not None
@@ -400,9 +397,8 @@ def _adjust(report: pytest.TestReport, item: pytest.Item, ref: ClauseRef, kind: 
 
 
 def case_id(item: pytest.Item) -> str:
-    """The node id, relative to cases/ when the case lives there (stable across checkouts)."""
-    nodeid = item.nodeid
-    return nodeid[len("cases/"):] if nodeid.startswith("cases/") else nodeid
+    """The case's stable ID: its path inside the catalogue (conformance.catalogue)."""
+    return catalogue.case_id(item, catalogue.registered_directory())
 
 
 # ---------------------------------------------------------------------------
@@ -461,19 +457,9 @@ def _has_clause(report: pytest.TestReport) -> bool:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
-    results = config.stash.get(RESULTS, [])
-    if not results:
-        return
-    line = ", ".join(f"{n} {outcome.value}" for outcome, n in Tally.of(results).counts.items()
-                     if n)
-    terminalreporter.write_sep("-", f"conformance: {line}")
-    strict = strict_mode(config)
-    for result in results:
-        if is_failing(result.outcome, strict):
-            first = (result.reason or result.observed or "").splitlines() or [""]
-            terminalreporter.write_line(
-                f"{result.outcome.value:<13} {result.clause.id:<7} {result.case_id}: "
-                f"{first[0][:160]}")
+    console = config.pluginmanager.get_plugin("conformance-console")
+    if console is not None:
+        console.write_rollup(terminalreporter, config.stash.get(RESULTS, []))
 
 
 @pytest.hookimpl(trylast=True)

@@ -85,9 +85,9 @@ def load_class(target: str) -> type[Adapter]:
 
 
 def default_candidate() -> str:
-    """The reference sandbox once it exists in this tree, else `native`."""
+    """The reference sandbox when it is installed (or in this tree), else `native`."""
     try:
-        load_class(BUNDLED["reference"])
+        load_class(available()["reference"].target)
     except AdapterNotFound:
         return "native"
     return "reference"

@@ -27,6 +27,10 @@ from conformance.adapter import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+# The name this package is imported under (`sandbox` in the repository,
+# `gae_sockets_sandbox` when installed): the service and the bootstrap are
+# started by that name, so they are the same code as this adapter.
+PACKAGE = __name__.rpartition(".")[0]
 PROFILES = ("default", "sdk-pre-1.8.1")
 
 
@@ -60,7 +64,7 @@ class ReferenceAdapter(Adapter):
             self._tmp = tempfile.TemporaryDirectory(prefix="sbx-")
             path = Path(self._tmp.name) / "svc.sock"
         self._socket_path = str(path)
-        argv = [sys.executable, "-m", "sandbox.service", "--socket", self._socket_path,
+        argv = [sys.executable, "-m", f"{PACKAGE}.service", "--socket", self._socket_path,
                 "--ca", str(context.world.ca_bundle)]
         self._proc = context.spawn(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                    cwd=str(ROOT))
@@ -97,7 +101,7 @@ class ReferenceAdapter(Adapter):
             raise ServiceFailed("open_session was not called")
         env = {"SANDBOX_SERVICE": self._socket_path, "SANDBOX_PROFILE": self._profile}
         return InstanceSpec(argv=[sys.executable, "-s"], env=env,
-                            bootstrap="sandbox.bootstrap:install", pythonpath=[str(ROOT)])
+                            bootstrap=f"{PACKAGE}.bootstrap:install", pythonpath=[str(ROOT)])
 
     def advance_clock(self, seconds: float) -> None:
         self._admin({"op": "advance", "seconds": seconds})

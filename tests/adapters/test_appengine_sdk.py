@@ -23,9 +23,9 @@ from conformance.adapters import appengine_sdk
 from conformance.adapters.appengine_sdk import (
     AppEngineSDKAdapter,
     SDKUnavailable,
-    find_python27,
     find_sdk,
 )
+from conformance.adapters.python27 import Python27Missing, find_python27
 from conformance.remote import ref_of
 
 PROBE = Path(__file__).with_name("appengine_sdk_probe.py")
@@ -85,7 +85,7 @@ def test_unobtainable_sdk_says_how_to_provide_it(tmp_path, monkeypatch):
 
 def test_python27_env_var_that_is_not_27_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("CONFORMANCE_PYTHON27", sys.executable)
-    with pytest.raises(SDKUnavailable, match=r"does not run as Python 2\.7"):
+    with pytest.raises(Python27Missing, match=r"does not run as Python 2\.7"):
         find_python27()
 
 
@@ -104,7 +104,7 @@ def test_adapter_describes_itself():
 def python27() -> str:
     try:
         return find_python27()
-    except SDKUnavailable as exc:
+    except Python27Missing as exc:
         pytest.skip(f"no Python 2.7 to run the SDK: {exc}")
 
 

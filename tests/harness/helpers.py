@@ -142,3 +142,17 @@ def unavailable_world() -> LocalWorld:
     """A world that cannot start, as on a machine without user namespaces."""
     from fakenet import NamespaceUnavailable
     raise NamespaceUnavailable("user namespaces are disabled here (test stand-in)")
+
+
+class UnbuildableAdapter(_ScriptAdapter):
+    """Its constructor raises, as an adapter missing its runtime does."""
+
+    def __init__(self) -> None:
+        raise RuntimeError("this adapter needs a runtime that is not here")
+
+
+class SessionFailsAdapter(_ScriptAdapter):
+    """open_session raises, as when the candidate's service will not start."""
+
+    def open_session(self, context: object) -> None:
+        raise RuntimeError("the candidate's service refused to start")

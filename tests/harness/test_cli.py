@@ -39,7 +39,7 @@ def test_list_shows_case_ids():
 
 def test_run_with_an_unknown_candidate_is_a_clear_error():
     proc = conformance("run", "--candidate", "no-such-one")
-    assert proc.returncode == 4
+    assert proc.returncode == 2
     assert "unknown candidate 'no-such-one'" in proc.stderr and "native" in proc.stderr
 
 

@@ -321,7 +321,7 @@ def test_a_case_whose_worker_died_is_an_error_and_the_run_interrupted(tmp_path):
     assert "test_kills_its_worker" in summary and "interrupted" in summary.lower()
 
 
-def test_candidate_python_option(tmp_path):
+def test_native_python_setting(tmp_path):
     source = '''
 import pytest
 
@@ -332,8 +332,11 @@ def test_version(instance):
     py27 = "/root/.pyenv/versions/2.7.18/bin/python"
     if not os.access(py27, os.X_OK):
         pytest.skip("no Python 2.7 on this machine")
-    proc, results = run_pytest(tmp_path, source, "--candidate", "native",
-                               "--candidate-python", py27, adapter="")
+    os.environ["CONFORMANCE_NATIVE_PYTHON"] = py27   # inherited by the run below
+    try:
+        proc, results = run_pytest(tmp_path, source, "--candidate", "native", adapter="")
+    finally:
+        del os.environ["CONFORMANCE_NATIVE_PYTHON"]
     assert results["test_version"].outcome is Outcome.PASS, proc.stdout
 
 

@@ -31,7 +31,7 @@ def test_unknown_name_lists_what_exists():
     ("no_such_module_xyz:Adapter", "cannot import module 'no_such_module_xyz'"),
     ("conformance.adapters.native:Nope", "has no attribute 'Nope'"),
     ("conformance.adapters.native", "expected 'module:Class'"),
-    ("conformance.adapters.native:PY27_CANDIDATES", "not a subclass of"),
+    ("conformance.adapters.python27:PYTHON27_ENV", "not a subclass of"),
 ])
 def test_broken_adapter_paths(path, says):
     with pytest.raises(registry.AdapterNotFound, match=r"Registered candidates|not a subclass") \
