@@ -5,8 +5,9 @@
 
 Each mutant of a module in benchmarks/strength/scope.toml is written into a
 copy of the tree under /tmp (never the work tree); the catalogue runs against
-the reference from that copy (`-x`, `-n 2`, niced), first the module's own
-clause families, then, if none of their cases killed it, the rest. Results go
+the reference from that copy (`-x`, `-n 2`, niced; with --split, the module's
+own clause families first, serially, then the rest only if none of their cases
+killed it: on this machine one -n 2 run per mutant was faster). Results go
 to a session file under /tmp, so a stopped run resumes; reports go to
 reports/strength/ (summary.md, survivors.md, mutants.json).
 
@@ -20,6 +21,8 @@ in-process selector), which those processes would not follow.
 from __future__ import annotations
 
 import argparse
+import itertools
+import random
 import re
 import sys
 import time
@@ -71,9 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the reports from the session, run nothing")
     parser.add_argument("-n", "--workers", type=int, default=2,
                         help="xdist workers of the unmutated run and of the rest of the catalogue")
+    parser.add_argument("--split", action="store_true",
+                        help="run a module's own clause families first (serial, see "
+                             "--first-workers), the rest only if they did not kill it")
     parser.add_argument("--first-workers", type=int, default=0,
-                        help="xdist workers of a module's own clauses (0: serial, whose -x "
-                             "stops at the first kill without xdist's start-up)")
+                        help="with --split, xdist workers of the module's own clauses "
+                             "(0: serial, whose -x stops at the first kill without "
+                             "xdist's start-up)")
     parser.add_argument("--nice", type=int, default=10)
     return parser
 
@@ -89,7 +96,7 @@ def test_mutant(tree: ScratchTree, module: ModuleScope, mutant: Mutant, source: 
     mutated = mutated_source(source, mutant)
     started = time.monotonic()
     phases = [module.clauses, tuple(f for f in families if f not in module.clauses)] \
-        if module.clauses else [()]
+        if module.clauses and args.split else [()]
     verdict: Judgement | None = None
     ran = 0
     with tree.mutated(module.path, mutated):
@@ -156,22 +163,34 @@ def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
         args.state.mkdir(parents=True, exist_ok=True)
         (args.state / "baseline-seconds").write_text(f"{base.seconds:.2f}\n")
         timeout = max(120.0, 4 * base.seconds)
-        for module in selected:
+        for module, mutant in run_order(selected, plan):
             source = sources[module.path]
-            for mutant in plan[module.path]:
-                if args.only and mutant.key not in args.only:
-                    continue
-                done = session.current(mutant.key, source_hash(source))
-                if done is not None and not (args.rerun_survivors and done.status == SURVIVED):
-                    continue
-                if args.budget is not None and time.monotonic() - started > args.budget:
-                    print("budget spent: stopping (run again to resume)", flush=True)
-                    return base.seconds
-                result = session.record(test_mutant(tree, module, mutant, source,
-                                                    base.outcomes, families, timeout, args))
-                print(f"{result.status:18} {result.seconds:6.1f} s  {mutant.key}"
-                      + (f"  <- {result.killers[0]}" if result.killers else ""), flush=True)
+            if args.only and mutant.key not in args.only:
+                continue
+            done = session.current(mutant.key, source_hash(source))
+            if done is not None and not (args.rerun_survivors and done.status == SURVIVED):
+                continue
+            if args.budget is not None and time.monotonic() - started > args.budget:
+                print("budget spent: stopping (run again to resume)", flush=True)
+                return base.seconds
+            result = session.record(test_mutant(tree, module, mutant, source,
+                                                base.outcomes, families, timeout, args))
+            print(f"{result.status:18} {result.seconds:6.1f} s  {mutant.key}"
+                  + (f"  <- {result.killers[0]}" if result.killers else ""), flush=True)
         return base.seconds
+
+
+def run_order(selected: tuple[ModuleScope, ...], plan: dict[str, list[Mutant]]
+              ) -> list[tuple[ModuleScope, Mutant]]:
+    """Each module's mutants in a fixed pseudo-random order, the modules taken in
+    turn: a run stopped by its budget is a uniform sample of every module."""
+    queues = []
+    for module in selected:
+        mutants = list(plan[module.path])
+        random.Random(module.path).shuffle(mutants)
+        queues.append([(module, m) for m in mutants])
+    return [pair for turn in itertools.zip_longest(*queues) for pair in turn
+            if pair is not None]
 
 
 def _read_float(path: Path) -> float:
