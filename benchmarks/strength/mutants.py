@@ -8,6 +8,7 @@ one site, e.g. NumberReplacer's +1 and -1). The verdicts file uses that key.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ def generate(module: str, source: str, operators: tuple[str, ...],
     """The mutants of `source` by the given operators, in file order per operator,
     at most `per_site` replacements of one operator at one site."""
     tree = get_ast(source)
+    skip = annotation_spans(source) if "from __future__ import annotations" in source else []
     for name in operators:
         operator = get_operator(name)()
         seen: dict[tuple[int, int], int] = {}
@@ -51,9 +53,27 @@ def generate(module: str, source: str, operators: tuple[str, ...],
                 site = (start[0], start[1])
                 index = seen.get(site, 0)
                 seen[site] = index + 1
-                if index < per_site:
+                if index < per_site and not any(a <= site < b for a, b in skip):
                     yield Mutant(module, name, occurrence, start[0], start[1], index)
                 occurrence += 1
+
+
+def annotation_spans(source: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the type annotations are: with `from __future__ import annotations`
+    they are never evaluated, so a mutant there is equivalent by construction."""
+    spans = []
+    for node in ast.walk(ast.parse(source)):
+        found: list[ast.expr | None] = []
+        if isinstance(node, ast.arg):
+            found.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+        for ann in found:
+            if ann is not None and ann.end_lineno is not None and ann.end_col_offset is not None:
+                spans.append(((ann.lineno, ann.col_offset), (ann.end_lineno, ann.end_col_offset)))
+    return spans
 
 
 def mutated_source(source: str, mutant: Mutant) -> str:

@@ -66,3 +66,14 @@ def test_mutants_keys_and_diff() -> None:
     text = mutated_source(source, mutants[1])
     assert "port == 26" in text
     assert "+    return port == 26" in diff(source, text, "m.py")
+
+
+def test_no_mutants_in_postponed_annotations() -> None:
+    pytest.importorskip("cosmic_ray", reason="cosmic-ray is the optional extra 'mutation'")
+    from benchmarks.strength.mutants import generate
+
+    ops = ("core/ReplaceBinaryOperator_BitOr_BitAnd",)
+    body = "def f(x: int | None) -> int | str:\n    return x | 1\n"
+    postponed = "from __future__ import annotations\n" + body
+    assert [m.line for m in generate("m.py", postponed, ops)] == [3]
+    assert [m.line for m in generate("m.py", body, ops)] == [1, 1, 2]
