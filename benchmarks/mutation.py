@@ -32,7 +32,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.strength.catalogue import clause_families, run_catalogue  # noqa: E402
-from benchmarks.strength.judge import SURVIVED, Judgement, combine, judge  # noqa: E402
+from benchmarks.strength.judge import (  # noqa: E402
+    KILLED_NON_STRICT,
+    SURVIVED,
+    Judgement,
+    combine,
+    judge,
+)
 from benchmarks.strength.mutants import (  # noqa: E402
     Mutant,
     diff,
@@ -67,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="session folder (resumed when it exists)")
     parser.add_argument("--report", type=Path, default=REPO / "reports" / "strength")
     parser.add_argument("--rerun-survivors", action="store_true",
-                        help="run the survivors again (after cases were added)")
+                        help="run again the survivors whose verdict says killed since "
+                             "(to confirm the new case kills them)")
     parser.add_argument("--only", action="append", default=[], metavar="KEY",
                         help="run only the mutant with this key (repeatable)")
     parser.add_argument("--report-only", action="store_true",
@@ -147,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
                  plan: dict[str, list[Mutant]], sources: dict[str, str], session: Session,
                  started: float) -> float:
+    verdicts = load_verdicts()
     with ScratchTree.made(REPO) as tree:
         tree.check_imports()
         for module in selected:
@@ -168,7 +176,11 @@ def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
             if args.only and mutant.key not in args.only:
                 continue
             done = session.current(mutant.key, source_hash(source))
-            if done is not None and not (args.rerun_survivors and done.status == SURVIVED):
+            claimed = verdicts.get(mutant.key)
+            rerun = (args.rerun_survivors and done is not None
+                     and done.status in (SURVIVED, KILLED_NON_STRICT)
+                     and claimed is not None and claimed.kind == "killed-since")
+            if done is not None and not rerun:
                 continue
             if args.budget is not None and time.monotonic() - started > args.budget:
                 print("budget spent: stopping (run again to resume)", flush=True)

@@ -52,7 +52,8 @@ class Row:
 def classify(result: MutantResult, verdict: Verdict | None) -> str:
     """killed | non-strict | killed-since | equivalent | open."""
     if result.status in KILLING or result.status == KILLED_NON_STRICT:
-        if result.first_status == SURVIVED:
+        if result.first_status in (SURVIVED, KILLED_NON_STRICT) and \
+                result.status != result.first_status:
             return "killed-since"
         return "non-strict" if result.status == KILLED_NON_STRICT else "killed"
     if verdict is not None and verdict.kind == "equivalent":
@@ -153,6 +154,9 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
                     f"killed since ({result.status})"
             elif kind == "non-strict":
                 note = "NON-STRICT only, by " + ", ".join(f"`{k}`" for k in result.killers[:3])
+            elif verdict is not None and verdict.kind == "killed-since":
+                note = (verdict.describe() + " (claimed; the last run did not kill it: "
+                        "confirm with --rerun-survivors)")
             elif verdict is not None:
                 note = verdict.describe()
             else:

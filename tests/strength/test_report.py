@@ -27,6 +27,7 @@ RESULTS = {
     "k4": result("k4", "killed", first="survived", killers=("test_dst.py::new",)),
     "k5": result("k5", "killed-non-strict", killers=("test_opt.py::soft",)),
     "s1": result("s1", "timeout", module="sandbox/app/socket.py"),
+    "s2": result("s2", "killed", module="sandbox/app/socket.py", first="killed-non-strict"),
 }
 VERDICTS = {"k2": Verdict("k2", "equivalent", "the branch is unreachable"),
             "k3": Verdict("k3", "open", "DST-6")}
@@ -35,7 +36,7 @@ VERDICTS = {"k2": Verdict("k2", "equivalent", "the branch is unreachable"),
 def test_classify() -> None:
     kinds = {k: classify(r, VERDICTS.get(k)) for k, r in RESULTS.items()}
     assert kinds == {"k1": "killed", "k2": "equivalent", "k3": "open", "k4": "killed-since",
-                     "k5": "non-strict", "s1": "killed"}
+                     "k5": "non-strict", "s1": "killed", "s2": "killed-since"}
 
 
 def test_survivor_without_verdict_is_open() -> None:
@@ -48,7 +49,7 @@ def test_tally_counts_and_rate() -> None:
             policy.non_strict, policy.survived, policy.equivalent, policy.open) == \
         (6, 5, 2, 1, 1, 2, 1, 1)
     assert policy.rate == pytest.approx(3 / 4)
-    assert (app.generated, app.run, app.killed, app.rate) == (2, 1, 1, 1.0)
+    assert (app.generated, app.run, app.killed, app.killed_since, app.rate) == (2, 2, 2, 1, 1.0)
 
 
 def test_write_reports(tmp_path: Path) -> None:
@@ -56,11 +57,11 @@ def test_write_reports(tmp_path: Path) -> None:
     summary = (tmp_path / "summary.md").read_text()
     assert "| `sandbox/policy.py` | policy | 6 | 5 | 2 | 1 | 1 | 2 | 1 | 1 | 75.0% |" in summary
     assert "open survivors in the policy-bearing modules: 1 (target 0)" in summary
-    assert "mean wall time per mutant: 10.0 s over 6 mutants" in summary
+    assert "mean wall time per mutant: 10.0 s over 7 mutants" in summary
     survivors = (tmp_path / "survivors.md").read_text()
     for text in ("## Open (1)", "### `k3`", "open, clause DST-6", "-x k3",
                  "## Equivalent (1)", "equivalent: the branch is unreachable",
-                 "## Killed since (1)", "killed since by `test_dst.py::new`",
+                 "## Killed since (2)", "killed since by `test_dst.py::new`",
                  "NON-STRICT only, by `test_opt.py::soft`"):
         assert text in survivors
     assert "### `k1`" not in survivors
