@@ -18,7 +18,6 @@ SPECIFIC = [
     ("ipv6", "tcp", ("::1", 0)),
     ("ipv6", "tcp", ("::", 41081)),
     ("ipv6", "udp", ("::", 41054)),
-    ("ipv4", "udp", ("", 1)),   # the lowest non-zero port (no canary holds UDP 1)
 ]
 WILDCARD = [("ipv4", ("", 0)), ("ipv4", ("0.0.0.0", 0)), ("ipv6", ("::", 0))]
 
