@@ -77,3 +77,24 @@ def test_no_mutants_in_postponed_annotations() -> None:
     postponed = "from __future__ import annotations\n" + body
     assert [m.line for m in generate("m.py", postponed, ops)] == [3]
     assert [m.line for m in generate("m.py", body, ops)] == [1, 1, 2]
+
+
+def test_run_order_takes_modules_in_turn_and_budget_parsing() -> None:
+    pytest.importorskip("cosmic_ray", reason="cosmic-ray is the optional extra 'mutation'")
+    import argparse
+
+    from benchmarks.mutation import parse_duration, run_order
+    from benchmarks.strength.mutants import Mutant
+    from benchmarks.strength.scope import ModuleScope
+
+    a, b = ModuleScope("a.py", "policy", ()), ModuleScope("b.py", "app", ())
+    plan = {"a.py": [Mutant("a.py", "op", i, i, 0, 0) for i in range(3)],
+            "b.py": [Mutant("b.py", "op", 0, 1, 0, 0)]}
+    order = [(m.path, x.occurrence) for m, x in run_order((a, b), plan)]
+    assert [p for p, _ in order[:2]] == ["a.py", "b.py"]
+    assert sorted(order) == [("a.py", 0), ("a.py", 1), ("a.py", 2), ("b.py", 0)]
+    assert order == [(m.path, x.occurrence) for m, x in run_order((a, b), plan)]
+    assert (parse_duration("30m"), parse_duration("90s"), parse_duration("1.5h")) == \
+        (1800, 90, 5400)
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_duration("soon")
