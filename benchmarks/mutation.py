@@ -98,7 +98,7 @@ def mutants_of(module: ModuleScope, source: str, operators: tuple[str, ...],
     return list(generate(module.path, source, operators, per_site))
 
 
-def test_mutant(tree: ScratchTree, module: ModuleScope, mutant: Mutant, source: str,
+def run_mutant(tree: ScratchTree, module: ModuleScope, mutant: Mutant, source: str,
                 baseline: dict[str, str], families: tuple[str, ...], timeout: float,
                 args: argparse.Namespace) -> MutantResult:
     mutated = mutated_source(source, mutant)
@@ -145,11 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                for m in scope.modules]
     results = {k: r for k, r in session.results.items()
                if r.source_hash == source_hash(sources[r.module])}
-    rows = write_reports(args.report, modules, results, load_verdicts(),
-                         Timing(baseline_seconds, time.monotonic() - started,
-                                _read_float(args.state / "startup-seconds")))
+    write_reports(args.report, modules, results, load_verdicts(),
+                  Timing(baseline_seconds, time.monotonic() - started,
+                         _read_float(args.state / "startup-seconds")))
     print((args.report / "summary.md").read_text())
-    del rows
     return 130 if interrupted else 0
 
 
@@ -196,7 +195,7 @@ def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
             if args.budget is not None and time.monotonic() - started > args.budget:
                 print("budget spent: stopping (run again to resume)", flush=True)
                 return base.seconds
-            result = session.record(test_mutant(tree, module, mutant, source,
+            result = session.record(run_mutant(tree, module, mutant, source,
                                                 base.outcomes, families, timeout, args))
             print(f"{result.status:18} {result.seconds:6.1f} s  {mutant.key}"
                   + (f"  <- {result.killers[0]}" if result.killers else ""), flush=True)
