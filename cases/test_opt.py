@@ -68,6 +68,21 @@ def test_supported_option_set_and_get(level, name, value, post_181, instance, ve
                   expected=f"getsockopt({name}) returns a value", observed=got.describe())
 
 
+@pytest.mark.clause("OPT-1", "MUST")
+@pytest.mark.parametrize(("level", "name"), [(lv, n) for lv, n, _ in SUPPORTED if n != "SO_LINGER"],
+                         ids=[n for _, n, _ in SUPPORTED if n != "SO_LINGER"])
+def test_supported_option_get_is_an_integer(level, name, post_181, instance, verdict):
+    """getsockopt(level, option) with no buffer length answers an integer, as the
+    standard module does: "a value" a program can compare with a number, not bytes."""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    got = attempt(sock.call, "getsockopt", const(socket, level), const(socket, name))
+    sock.call("close")
+    verdict.check(got.ok and isinstance(got.value, int) and not isinstance(got.value, bool),
+                  name="get-int", expected=f"getsockopt({name}) returns an int",
+                  observed=got.describe())
+
+
 @pytest.mark.clause("OPT-2", "SHOULD")
 @pytest.mark.parametrize(("level", "name", "value"), SUPPORTED, ids=[s[1] for s in SUPPORTED])
 def test_supported_option_is_a_constant_mock(level, name, value, post_181, instance, verdict):

@@ -1,0 +1,39 @@
+"""The hand-written verdicts on survivors (verdicts.toml): equivalent (why),
+open (a gap in the catalogue, with its clause) or killed since (the case)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+VERDICTS_FILE = Path(__file__).with_name("verdicts.toml")
+KINDS = {"equivalent": "why", "open": "clause", "killed-since": "case"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    key: str
+    kind: str       # equivalent | open | killed-since
+    note: str       # why it is equivalent, the clause of the gap, or the killing case
+
+    def describe(self) -> str:
+        return {"equivalent": "equivalent: ", "open": "open, clause ",
+                "killed-since": "killed since by "}[self.kind] + self.note
+
+
+class VerdictFileError(ValueError):
+    """verdicts.toml has an entry without a known verdict or its field."""
+
+
+def load_verdicts(path: Path = VERDICTS_FILE) -> dict[str, Verdict]:
+    if not path.exists():
+        return {}
+    out: dict[str, Verdict] = {}
+    for i, entry in enumerate(tomllib.loads(path.read_text()).get("survivor", [])):
+        kind = entry.get("verdict")
+        if kind not in KINDS or not entry.get("key") or not entry.get(KINDS[kind]):
+            raise VerdictFileError(f"{path}: survivor #{i + 1} needs key, a verdict among "
+                                   f"{sorted(KINDS)} and its field ({entry!r})")
+        out[entry["key"]] = Verdict(entry["key"], kind, str(entry[KINDS[kind]]))
+    return out
