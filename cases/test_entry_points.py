@@ -64,7 +64,22 @@ def test_entry_point(case: EntryCase, instance, verdict, world):
     if case.op in REACH:
         _judge_reach(verdict, case, tried, address, story)
     else:
-        verdict.raised(tried)
+        error = tried.error
+        verdict.check(error is not None and not error.is_timeout
+                      and (error.is_socket_error or not_offered(tried)), name="refused",
+                      expected="the call raises socket.error, or the candidate does not "
+                               f"offer the entry point ({', '.join(NOT_OFFERED)})",
+                      observed=story)
+
+
+#: What a candidate that leaves an entry point out raises before any traffic: a pass
+#: for a blocked operation. Any other exception (a TypeError, a timeout) is no refusal.
+NOT_OFFERED = ("AttributeError", "NotImplementedError", "ImportError")
+
+
+def not_offered(tried: Attempt) -> bool:
+    error = tried.error
+    return error is not None and any(error.is_a(name) for name in NOT_OFFERED)
 
 
 def _judge_reach(verdict, case: EntryCase, tried: Attempt, address: str, story: str) -> None:
@@ -77,4 +92,5 @@ def _judge_reach(verdict, case: EntryCase, tried: Attempt, address: str, story: 
                       expected=f"{case.driver} answers a refusal (an error code or error)",
                       observed=story)
         return
-    verdict.blocked(tried, address=address, port=case.port, proto=case.proto)
+    verdict.blocked(tried, address=address, port=case.port, proto=case.proto,
+                    rejection_ok=not_offered(tried))

@@ -345,14 +345,28 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
             {"instance": inst.app_id, "python": inst.hello.python if inst.hello else "?",
              "calls": list(inst.transcript)} for inst in state.instances]
         if state.mark is not None:
-            found: list[Any] | None = None
             try:
-                found = run.case_events(state)
-                events = [e.to_json() for e in found]
+                events = [e.to_json() for e in run.case_events(state)]
             except Exception as exc:   # evidence lost, say so
                 events = [{"error": f"could not read the journal: {exc}"}]
             item.stash[EVENTS] = events
-            # leaks are judged at MUST, whatever the case was about (conformance.leaks)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Leaks are judged at MUST, whatever the case was about (conformance.leaks), once its
+    fixtures are torn down: what the case's instances sent while closing is its own."""
+    if not is_case(item):
+        return (yield)
+    try:
+        return (yield)
+    finally:
+        state = case_state(item)
+        if state.mark is not None:
+            found: list[Any] | None = None
+            with contextlib.suppress(Exception):   # no journal: an ERROR leak-check result
+                state.journal = None   # a fresh, settled read past the case's teardown
+                found = item.config.stash[RUN_STATE].case_events(state)
             item.stash[LEAKS] = leaks.judge_case(case_id(item), item.stash[CLAUSE_REF], state,
                                                  found, _must_ref)
 

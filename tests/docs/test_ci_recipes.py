@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import check_jsonschema  # a declared test dependency: missing is an error, not a skip
 import pytest
 from click.testing import CliRunner
-
-check_jsonschema = pytest.importorskip("check_jsonschema")
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
