@@ -82,10 +82,12 @@ def _judged(sock, address, judge, name, proto):
 def _guards(judge, name):
     """The guarded methods, shared by every guarded class."""
 
-    def target(sock, address, proto=None):
+    def target(sock, address):
+        """The judged sockaddr; the protocol is the socket's own, so a TCP Fast Open
+        `sendto`/`sendmsg` (a TCP connection without `connect`) is judged as TCP."""
         if _BYPASS[0] or sock.family not in _IP_FAMILIES or not isinstance(address, tuple):
             return address
-        return _judged(sock, address, judge, name, proto or _proto(sock))
+        return _judged(sock, address, judge, name, _proto(sock))
 
     def connect(self, address):
         return _REAL["connect"](self, target(self, address))
@@ -101,12 +103,12 @@ def _guards(judge, name):
         if len(args) not in (1, 2):
             return _REAL["sendto"](self, data, *args)   # let the C method say what is wrong
         *flags, address = args
-        return _REAL["sendto"](self, data, *flags, target(self, address, "udp"))
+        return _REAL["sendto"](self, data, *flags, target(self, address))
 
     def sendmsg(self, buffers, ancdata=(), flags=0, address=None):
         if address is None:
             return _REAL["sendmsg"](self, buffers, ancdata, flags)
-        return _REAL["sendmsg"](self, buffers, ancdata, flags, target(self, address, "udp"))
+        return _REAL["sendmsg"](self, buffers, ancdata, flags, target(self, address))
 
     return {"connect": connect, "connect_ex": connect_ex,
             "sendto": sendto, "sendmsg": sendmsg}

@@ -142,6 +142,43 @@ def test_glue_guards_every_entry_point():
     assert out["reached_shut"] is False and out["reached_udp"] is False
 
 
+TFO_PROBE = textwrap.dedent("""
+    import json, socket, sys
+    sys.path.insert(0, sys.argv[1])
+    import judged_socket
+    lst = socket.socket(); lst.bind(("127.0.0.1", 0)); lst.listen(8)
+    port = lst.getsockname()[1]
+    judged = []
+    judged_socket.install(lambda ip, p, proto: judged.append(proto) or proto != "tcp", "t")
+    out = {}
+    for name, send in (("sendto", lambda s: s.sendto(b"x", socket.MSG_FASTOPEN,
+                                                     ("127.0.0.1", port))),
+                       ("sendmsg", lambda s: s.sendmsg([b"x"], [], socket.MSG_FASTOPEN,
+                                                       ("127.0.0.1", port)))):
+        sock = socket.socket()
+        try:
+            send(sock)
+            out[name] = "sent"
+        except judged_socket.Refused:
+            out[name] = "refused"
+        except OSError as exc:
+            out[name] = "os-error %s" % exc.errno
+        sock.close()
+    out["judged"] = judged
+    print(json.dumps(out))
+""")
+
+
+def test_glue_judges_tcp_fast_open_as_tcp():
+    """sendto/sendmsg with MSG_FASTOPEN on a TCP socket open a TCP connection
+    without connect(): the judge must be asked about TCP, not UDP."""
+    done = subprocess.run([sys.executable, "-c", TFO_PROBE, str(egress_guards.BOOT_DIR)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out == {"sendto": "refused", "sendmsg": "refused", "judged": ["tcp", "tcp"]}
+
+
 # -- the adapters --------------------------------------------------------------------
 
 
