@@ -14,6 +14,7 @@ import fcntl
 import os
 import select
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 from ..policy import Policy
@@ -423,26 +424,42 @@ def _splice_relay(chan: socket.socket, real: socket.socket, entry: Entry,
     try:
         with contextlib.suppress(OSError):
             fcntl.fcntl(wr, F_SETPIPE_SZ, BUF)
-        src, dst, app = chan.fileno(), real.fileno(), entry.app
+        app = entry.app
         first = True
-        while True:
-            try:
-                n = splice(src, wr, BUF)
-            except OSError as exc:
-                if first and exc.errno in (errno.EINVAL, errno.ENOSYS):
-                    return False
-                raise
-            first = False
-            if not n:
-                return True
-            left = n
-            while left:
-                left -= splice(rd, dst, left)
-            table.count(app, n)
-            entry.last = table.clock.now()
+        with _own_fd(chan) as src, _own_fd(real) as dst:
+            while True:
+                try:
+                    n = splice(src, wr, BUF)
+                except OSError as exc:
+                    if first and exc.errno in (errno.EINVAL, errno.ENOSYS):
+                        return False
+                    raise
+                first = False
+                if not n:
+                    return True
+                left = n
+                while left:
+                    left -= splice(rd, dst, left)
+                table.count(app, n)
+                entry.last = table.clock.now()
     finally:
         os.close(rd)
         os.close(wr)
+
+
+@contextlib.contextmanager
+def _own_fd(sock: socket.socket) -> Iterator[int]:
+    """A private duplicate of `sock`'s descriptor, for a loop that blocks on a raw fd.
+
+    Another thread may close the socket meanwhile (a sweep, a close RPC), and the
+    kernel gives the freed number to the next socket opened in the process: a cached
+    number would then splice another connection's bytes (an app's control frames).
+    The duplicate keeps the same socket; the closer's shutdown() still ends the loop."""
+    fd = os.dup(sock.fileno())
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _wait_hangup(chan: socket.socket) -> None:
