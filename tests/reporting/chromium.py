@@ -51,13 +51,20 @@ def no_network_problem() -> str | None:
     return None
 
 
-def dump_dom(page: Path, profile_dir: Path, timeout: float = 60.0) -> str:
+def usable_chromium() -> str:
+    """Chromium's path, if it can run here without a network; else the test skips,
+    saying what is missing."""
     binary = find_chromium()
     if binary is None:
         pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
     problem = no_network_problem()
     if problem is not None:
         pytest.skip(f"cannot run chromium without a network (a namespace of its own): {problem}")
+    return binary
+
+
+def dump_dom(page: Path, profile_dir: Path, timeout: float = 60.0) -> str:
+    binary = usable_chromium()
     proc = subprocess.run(
         [*NO_NETWORK, binary, *FLAGS, f"--user-data-dir={profile_dir}",
          "--dump-dom", page.resolve().as_uri()],
@@ -153,12 +160,7 @@ def parse_dom(text: str) -> Node:
 def screenshot(page: Path, out: Path, profile_dir: Path, *, width: int, height: int,
                timeout: float = 60.0) -> Path:
     """A PNG of `page` as Chromium renders it in a window of width x height."""
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
-    problem = no_network_problem()
-    if problem is not None:
-        pytest.skip(f"cannot run chromium without a network (a namespace of its own): {problem}")
+    binary = usable_chromium()
     proc = subprocess.run(
         [*NO_NETWORK, binary, *FLAGS, f"--user-data-dir={profile_dir}", "--hide-scrollbars",
          f"--window-size={width},{height}", f"--screenshot={out}", page.resolve().as_uri()],
