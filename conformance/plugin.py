@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from conformance import catalogue, health, leaks, lost, preflight, registry, reporting, stopping
-from conformance.adapter import Adapter
+from conformance.adapter import Adapter, Unsupported
 from conformance.console import Console
 from conformance.fixtures import (  # noqa: F401  (fixtures are found by name)
     RUN_STATE,
@@ -335,6 +335,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         try:
             result = yield
+        except Unsupported:
+            raise   # decided before the candidate was asked anything: no grace to wait
         except Exception:
             health.check(run.helpers(), case_id(item), failed=True)
             raise
