@@ -378,6 +378,7 @@ BLOCKED = [
     ("EXC", "gmail-smtp", "smtp.gmail.com", 993),
     ("P25", "public-mail", "93.184.215.14", 25),
     ("DST-5", "google-web", "172.217.16.14", 80),
+    ("DST-3", "broadcast", "<broadcast>", 7),
 ]
 BLOCKED_IDS = [f"{f}-{h}-{p}" for f, h, _, p in BLOCKED]
 

@@ -80,6 +80,8 @@ def classify(result: MutantResult, verdict: Verdict | None) -> str:
         if result.first_status in (SURVIVED, KILLED_NON_STRICT) and \
                 result.status != result.first_status:
             return "killed-since"
+        if result.status in KILLING and verdict is not None and verdict.kind == "killed-since":
+            return "killed-since"   # a fresh session: the case added for it killed it
         return "non-strict" if result.status == KILLED_NON_STRICT else "killed"
     if verdict is not None and verdict.kind in ("equivalent", "unspecified"):
         return verdict.kind
