@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the reports from the session, run nothing")
     parser.add_argument("--parallel", type=int, default=2,
                         help="scratch copies, each with its own resident catalogue process")
+    parser.add_argument("--order-from", type=Path, action="append", default=[],
+                        metavar="SESSION",
+                        help="also run first the cases that killed mutants in this earlier "
+                             "session file (an order, never a filter)")
     parser.add_argument("--nice", type=int, default=10)
     return parser
 
@@ -160,7 +164,7 @@ def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
                   f"cases, FAIL/ERROR in the unmutated reference: {len(bad)} {bad[:3]}",
                   flush=True)
         timeout = max(120.0, 3 * _baseline_seconds(residents))
-        killers = _killers(session, sources)
+        killers = _killers([session, *(Session.open(p) for p in args.order_from)], sources)
         jobs: queue.Queue[tuple[ModuleScope, Mutant]] = queue.Queue()
         for job in todo:
             jobs.put(job)
@@ -233,12 +237,14 @@ def _each(residents: list[ResidentCatalogue], fn: object) -> None:
         raise errors[0]
 
 
-def _killers(session: Session, sources: dict[str, str]) -> dict[str, Counter[str]]:
+def _killers(sessions: list[Session], sources: dict[str, str]) -> dict[str, Counter[str]]:
     """Per module, the cases that killed its mutants so far (they run first)."""
     out: dict[str, Counter[str]] = {path: Counter() for path in sources}
-    for result in session.results.values():
-        if result.module in out and result.source_hash == source_hash(sources[result.module]):
-            out[result.module].update(result.killers[:1])
+    for session in sessions:
+        for result in session.results.values():
+            if result.module in out and \
+                    result.source_hash == source_hash(sources[result.module]):
+                out[result.module].update(result.killers[:1])
     return out
 
 
