@@ -69,13 +69,22 @@ class ResidentCatalogue:
 
     def run(self, first: Sequence[str], timeout: float) -> tuple[dict[str, str], bool]:
         """Outcomes of a run against what is on disk now, and whether it timed out
-        (then the process is gone and is started again)."""
-        try:
-            return self.request({"op": "run", "first": list(first)}, timeout)["outcomes"], False
-        except TimeoutError:
-            self.stop()
-            self.start()
-            return {}, True
+        (then the process is started again). A process that died is started again
+        and the run tried once more; a second death is the caller's error."""
+        for tries in (1, 2):
+            try:
+                answer = self.request({"op": "run", "first": list(first)}, timeout)
+                return answer["outcomes"], False
+            except TimeoutError:
+                self.stop()
+                self.start()
+                return {}, True
+            except ResidentError:
+                if tries == 2:
+                    raise
+                self.stop()
+                self.start()
+        raise AssertionError("unreachable")
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         if self._to is None:
