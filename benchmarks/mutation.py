@@ -46,7 +46,7 @@ from benchmarks.strength.mutants import (  # noqa: E402
     mutated_source,
     source_hash,
 )
-from benchmarks.strength.pool import ResidentCatalogue  # noqa: E402
+from benchmarks.strength.pool import ResidentCatalogue, ResidentError  # noqa: E402
 from benchmarks.strength.report import Invocation, ModuleMutants, write_reports  # noqa: E402
 from benchmarks.strength.scope import ModuleScope, load_scope  # noqa: E402
 from benchmarks.strength.scratch import ScratchTree  # noqa: E402
@@ -102,10 +102,18 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
     judged against that process's own unmutated baseline."""
     mutated = mutated_source(source, mutant)
     started = time.monotonic()
-    with resident.tree.mutated(module.path, mutated):
-        outcomes, timed_out = resident.run(first, timeout)
+    for tries in (1, 2):
+        with resident.tree.mutated(module.path, mutated):
+            outcomes, ended = resident.run(first, timeout)
+        if ended != "ok":
+            resident.restart()      # the original is back on disk: a true baseline
+        if ended != "died":
+            break
+        if tries == 2:
+            raise ResidentError(f"the resident catalogue died twice on {mutant.key}; "
+                                f"see {resident.log}")
     verdict = judge(resident.baseline, outcomes, exit_code=0 if outcomes else 1,
-                    timed_out=timed_out)
+                    timed_out=ended == "timeout")
     return MutantResult(mutant.key, module.path, verdict.status, verdict.killers,
                         verdict.detail, round(time.monotonic() - started, 2),
                         source_hash(source), diff(source, mutated, module.path), 1)
@@ -169,7 +177,6 @@ def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
         for job in todo:
             jobs.put(job)
         lock = threading.Lock()
-        run_started = time.monotonic()
         count = [0]
 
         def work(resident: ResidentCatalogue) -> None:
@@ -190,7 +197,7 @@ def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
                       + (f"  <- {result.killers[0]}" if result.killers else ""), flush=True)
 
         _each(residents, work)
-        wall = time.monotonic() - run_started
+        wall = time.monotonic() - started   # the whole invocation: copies, start-up, baselines
         if not jobs.empty():
             print("budget spent: stopping (run again to resume)", flush=True)
         _write_timing(args.state, selected, residents, wall, count[0])

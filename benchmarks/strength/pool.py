@@ -67,24 +67,22 @@ class ResidentCatalogue:
         answer = self.request({"op": "baseline"}, 900)
         self.baseline, self.baseline_seconds = answer["outcomes"], float(answer["seconds"])
 
-    def run(self, first: Sequence[str], timeout: float) -> tuple[dict[str, str], bool]:
-        """Outcomes of a run against what is on disk now, and whether it timed out
-        (then the process is started again). A process that died is started again
-        and the run tried once more; a second death is the caller's error."""
-        for tries in (1, 2):
-            try:
-                answer = self.request({"op": "run", "first": list(first)}, timeout)
-                return answer["outcomes"], False
-            except TimeoutError:
-                self.stop()
-                self.start()
-                return {}, True
-            except ResidentError:
-                if tries == 2:
-                    raise
-                self.stop()
-                self.start()
-        raise AssertionError("unreachable")
+    def run(self, first: Sequence[str], timeout: float) -> tuple[dict[str, str], str]:
+        """Outcomes of a run against what is on disk now, and "ok", "timeout" or "died".
+        After "timeout" or "died" the process is gone: restart() it once the unmutated
+        source is back (its baseline is taken from what is on disk)."""
+        try:
+            return self.request({"op": "run", "first": list(first)}, timeout)["outcomes"], "ok"
+        except TimeoutError:
+            self.stop()
+            return {}, "timeout"
+        except ResidentError:
+            self.stop()
+            return {}, "died"
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         if self._to is None:

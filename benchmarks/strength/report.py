@@ -28,7 +28,7 @@ class Invocation:
     """One invocation that ran mutants: its wall time is the figure of the target."""
     modules: tuple[str, ...]
     mutants: int              # mutants judged
-    wall_seconds: float       # from the resident processes' start to the last mutant
+    wall_seconds: float       # the whole invocation: copies, start-up, baselines, mutants
     parallel: int             # scratch copies, each with its resident catalogue process
     startup_seconds: float    # a resident process's start (collection, world)
     baseline_seconds: float   # its unmutated run of every case, serial
@@ -155,8 +155,9 @@ def render_summary(rows: Sequence[Row], timing: Sequence[Invocation],
     per = total.seconds / total.run if total.run else 0.0
     times = sorted(r.seconds for r in ran) if ran else [0.0]
     lines += ["", "## Time", "",
-              "Invocations that ran mutants (wall time per mutant is the invocation's "
-              "wall time over its mutants; the resident processes run side by side):", "",
+              "Invocations that ran mutants (wall time: the whole invocation, from making "
+              "the copies to the last mutant; per mutant: that over its mutants; the "
+              "resident processes run side by side):", "",
               *(i.describe() for i in timing),
               "", f"- latency of one mutant (write, run to the first kill or the end, "
               f"restore), over the {total.run} results: mean {per:.1f} s, median "
