@@ -4,10 +4,13 @@
     tox -e mutation -- --module addresses --budget 10m
 
 Each mutant of a module in benchmarks/strength/scope.toml is written into a
-copy of the tree under /tmp (never the work tree); the catalogue runs against
-the reference from that copy (`-x`, `-n 2`, niced; with --split, the module's
-own clause families first, serially, then the rest only if none of their cases
-killed it: on this machine one -n 2 run per mutant was faster). Results go
+copy of the tree under /tmp (never the work tree). The catalogue runs against
+the reference from that copy in a resident process (strength/resident.py):
+collection and the world are kept, and per mutant only the reference's service
+and instances start again, from the mutated copy; the run stops at the first
+FAIL or ERROR the unmutated reference lacks, and the cases that killed the
+module's earlier mutants run first (an order, never a filter). --parallel
+copies, each with its own resident process, take mutants in turn. Results go
 to a session file under /tmp, so a stopped run resumes; reports go to
 reports/strength/ (summary.md, survivors.md, mutants.json).
 
@@ -21,24 +24,21 @@ in-process selector), which those processes would not follow.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import queue
 import random
 import re
 import sys
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.strength.catalogue import clause_families, run_catalogue  # noqa: E402
-from benchmarks.strength.judge import (  # noqa: E402
-    KILLED_NON_STRICT,
-    SURVIVED,
-    Judgement,
-    combine,
-    judge,
-)
+from benchmarks.strength.judge import KILLED_NON_STRICT, SURVIVED, judge  # noqa: E402
 from benchmarks.strength.mutants import (  # noqa: E402
     Mutant,
     diff,
@@ -46,14 +46,15 @@ from benchmarks.strength.mutants import (  # noqa: E402
     mutated_source,
     source_hash,
 )
-from benchmarks.strength.report import ModuleMutants, Timing, write_reports  # noqa: E402
+from benchmarks.strength.pool import ResidentCatalogue, ResidentError  # noqa: E402
+from benchmarks.strength.report import Invocation, ModuleMutants, write_reports  # noqa: E402
 from benchmarks.strength.scope import ModuleScope, load_scope  # noqa: E402
 from benchmarks.strength.scratch import ScratchTree  # noqa: E402
 from benchmarks.strength.session import MutantResult, Session  # noqa: E402
 from benchmarks.strength.verdicts import load_verdicts  # noqa: E402
 
 STATE = Path("/tmp/gsc-mutation-state")
-STARTUP_PROBE = "APP-1"
+FIRST_CASES = 40     # how many of a module's earlier killers run first
 
 
 def parse_duration(text: str) -> float:
@@ -80,15 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run only the mutant with this key (repeatable)")
     parser.add_argument("--report-only", action="store_true",
                         help="write the reports from the session, run nothing")
-    parser.add_argument("-n", "--workers", type=int, default=2,
-                        help="xdist workers of the unmutated run and of the rest of the catalogue")
-    parser.add_argument("--split", action="store_true",
-                        help="run a module's own clause families first (serial, see "
-                             "--first-workers), the rest only if they did not kill it")
-    parser.add_argument("--first-workers", type=int, default=0,
-                        help="with --split, xdist workers of the module's own clauses "
-                             "(0: serial, whose -x stops at the first kill without "
-                             "xdist's start-up)")
+    parser.add_argument("--parallel", type=int, default=2,
+                        help="scratch copies, each with its own resident catalogue process")
+    parser.add_argument("--order-from", type=Path, action="append", default=[],
+                        metavar="SESSION",
+                        help="also run first the cases that killed mutants in this earlier "
+                             "session file (an order, never a filter)")
     parser.add_argument("--nice", type=int, default=10)
     return parser
 
@@ -98,30 +96,27 @@ def mutants_of(module: ModuleScope, source: str, operators: tuple[str, ...],
     return list(generate(module.path, source, operators, per_site))
 
 
-def run_mutant(tree: ScratchTree, module: ModuleScope, mutant: Mutant, source: str,
-                baseline: dict[str, str], families: tuple[str, ...], timeout: float,
-                args: argparse.Namespace) -> MutantResult:
+def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
+               source: str, first: list[str], timeout: float) -> MutantResult:
+    """The mutant written into the resident's copy, the catalogue run against it,
+    judged against that process's own unmutated baseline."""
     mutated = mutated_source(source, mutant)
     started = time.monotonic()
-    phases = [module.clauses, tuple(f for f in families if f not in module.clauses)] \
-        if module.clauses and args.split else [()]
-    verdict: Judgement | None = None
-    ran = 0
-    with tree.mutated(module.path, mutated):
-        for number, clauses in enumerate(phases):
-            workers = args.first_workers if number == 0 and clauses else args.workers
-            run = run_catalogue(tree.root, tree.env(), clauses, workers=workers,
-                                timeout=timeout, nice=args.nice)
-            ran += 1
-            this = judge(baseline, run.outcomes, exit_code=run.exit_code,
-                         timed_out=run.timed_out)
-            verdict = this if verdict is None else combine(verdict, this)
-            if verdict.killed:
-                break
-    assert verdict is not None
+    for tries in (1, 2):
+        with resident.tree.mutated(module.path, mutated):
+            outcomes, ended = resident.run(first, timeout)
+        if ended != "ok":
+            resident.restart()      # the original is back on disk: a true baseline
+        if ended != "died":
+            break
+        if tries == 2:
+            raise ResidentError(f"the resident catalogue died twice on {mutant.key}; "
+                                f"see {resident.log}")
+    verdict = judge(resident.baseline, outcomes, exit_code=0 if outcomes else 1,
+                    timed_out=ended == "timeout")
     return MutantResult(mutant.key, module.path, verdict.status, verdict.killers,
                         verdict.detail, round(time.monotonic() - started, 2),
-                        source_hash(source), diff(source, mutated, module.path), ran)
+                        source_hash(source), diff(source, mutated, module.path), 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,73 +128,152 @@ def main(argv: list[str] | None = None) -> int:
     sources = {m.path: (REPO / m.path).read_text() for m in scope.modules}
     plan = {m.path: mutants_of(m, sources[m.path], scope.operators, scope.per_site)
             for m in scope.modules}
-    baseline_seconds = _read_float(args.state / "baseline-seconds")
     interrupted = False
     if not args.report_only:
         try:
-            baseline_seconds = run_selected(args, selected, plan, sources, session, started)
+            run_selected(args, selected, plan, sources, session, started)
         except KeyboardInterrupt:
             interrupted = True
-            print("\ninterrupted: the copy is removed; run again to resume", file=sys.stderr)
+            print("\ninterrupted: the copies are removed; run again to resume", file=sys.stderr)
     modules = [ModuleMutants(m.path, m.tier, tuple(x.key for x in plan[m.path]))
                for m in scope.modules]
     results = {k: r for k, r in session.results.items()
                if r.source_hash == source_hash(sources[r.module])}
-    write_reports(args.report, modules, results, load_verdicts(),
-                  Timing(baseline_seconds, time.monotonic() - started,
-                         _read_float(args.state / "startup-seconds")))
+    write_reports(args.report, modules, results, load_verdicts(), _read_timing(args.state))
     print((args.report / "summary.md").read_text())
     return 130 if interrupted else 0
 
 
 def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
                  plan: dict[str, list[Mutant]], sources: dict[str, str], session: Session,
-                 started: float) -> float:
+                 started: float) -> None:
+    todo = pending(args, selected, plan, sources, session)
+    if not todo:
+        print("nothing to run (every selected mutant has a result; --only or "
+              "--rerun-survivors to run some again)", flush=True)
+        return
+    args.state.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        residents = []
+        for n in range(max(1, args.parallel)):
+            tree = stack.enter_context(ScratchTree.made(REPO))
+            tree.check_imports()
+            for module in selected:
+                if tree.read(module.path) != sources[module.path]:
+                    raise SystemExit(f"{module.path}: the copy differs from the work tree")
+            resident = ResidentCatalogue(tree, args.state / f"resident-{n}.log", args.nice)
+            stack.callback(resident.stop)
+            residents.append(resident)
+        _each(residents, ResidentCatalogue.start)
+        for resident in residents:
+            bad = sorted(c for c, o in resident.baseline.items() if o in ("FAIL", "ERROR"))
+            print(f"resident catalogue in {resident.tree.root}: started in "
+                  f"{resident.startup_seconds:.1f} s, baseline {len(resident.baseline)} "
+                  f"cases, FAIL/ERROR in the unmutated reference: {len(bad)} {bad[:3]}",
+                  flush=True)
+        timeout = max(120.0, 3 * _baseline_seconds(residents))
+        killers = _killers([session, *(Session.open(p) for p in args.order_from)], sources)
+        jobs: queue.Queue[tuple[ModuleScope, Mutant]] = queue.Queue()
+        for job in todo:
+            jobs.put(job)
+        lock = threading.Lock()
+        count = [0]
+
+        def work(resident: ResidentCatalogue) -> None:
+            while args.budget is None or time.monotonic() - started <= args.budget:
+                try:
+                    module, mutant = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                with lock:
+                    first = [c for c, _ in killers[module.path].most_common(FIRST_CASES)]
+                result = run_mutant(resident, module, mutant, sources[module.path], first,
+                                    timeout)
+                with lock:
+                    result = session.record(result)
+                    killers[module.path].update(result.killers[:1])
+                    count[0] += 1
+                print(f"{result.status:18} {result.seconds:6.1f} s  {mutant.key}"
+                      + (f"  <- {result.killers[0]}" if result.killers else ""), flush=True)
+
+        _each(residents, work)
+        wall = time.monotonic() - started   # the whole invocation: copies, start-up, baselines
+        if not jobs.empty():
+            print("budget spent: stopping (run again to resume)", flush=True)
+        _write_timing(args.state, selected, residents, wall, count[0])
+
+
+def pending(args: argparse.Namespace, selected: tuple[ModuleScope, ...],
+            plan: dict[str, list[Mutant]], sources: dict[str, str], session: Session
+            ) -> list[tuple[ModuleScope, Mutant]]:
+    """The mutants to run: those without a result of this source (or named by --only),
+    the claimed kills to confirm first."""
     verdicts = load_verdicts()
-    with ScratchTree.made(REPO) as tree:
-        tree.check_imports()
-        for module in selected:
-            if tree.read(module.path) != sources[module.path]:
-                raise SystemExit(f"{module.path}: the copy differs from the work tree")
-        families = clause_families(tree.root)
-        base = run_catalogue(tree.root, tree.env(), (), workers=args.workers,
-                             exitfirst=False, timeout=900, nice=args.nice)
-        bad = sorted(c for c, o in base.outcomes.items() if o in ("FAIL", "ERROR"))
-        print(f"baseline: {len(base.outcomes)} cases in {base.seconds:.1f} s from {tree.root}; "
-              f"FAIL/ERROR in the unmutated reference: {len(bad)}", flush=True)
-        if not base.outcomes:
-            raise SystemExit(f"the unmutated catalogue run wrote no results:\n{base.tail}")
-        args.state.mkdir(parents=True, exist_ok=True)
-        (args.state / "baseline-seconds").write_text(f"{base.seconds:.2f}\n")
-        # What a catalogue run costs before its cases: workers, collection, worlds,
-        # reference services (a two-case clause stands for none).
-        probe = run_catalogue(tree.root, tree.env(), (STARTUP_PROBE,), workers=args.workers,
-                              exitfirst=False, timeout=300, nice=args.nice)
-        (args.state / "startup-seconds").write_text(f"{probe.seconds:.2f}\n")
-        print(f"start-up of a catalogue run (-n {args.workers}, {len(probe.outcomes)} cases): "
-              f"{probe.seconds:.1f} s", flush=True)
-        timeout = max(120.0, 4 * base.seconds)
-        todo, reruns = [], []
-        for module, mutant in run_order(selected, plan):
-            if args.only and mutant.key not in args.only:
-                continue
-            done = session.current(mutant.key, source_hash(sources[module.path]))
-            claimed = verdicts.get(mutant.key)
-            if done is None:
+    todo, reruns = [], []
+    for module, mutant in run_order(selected, plan):
+        done = session.current(mutant.key, source_hash(sources[module.path]))
+        claimed = verdicts.get(mutant.key)
+        if args.only:
+            if mutant.key in args.only:
                 todo.append((module, mutant))
-            elif (args.rerun_survivors and done.status in (SURVIVED, KILLED_NON_STRICT)
-                  and claimed is not None and claimed.kind == "killed-since"):
-                reruns.append((module, mutant))
-        for module, mutant in reruns + todo:    # confirm the claimed kills first
-            source = sources[module.path]
-            if args.budget is not None and time.monotonic() - started > args.budget:
-                print("budget spent: stopping (run again to resume)", flush=True)
-                return base.seconds
-            result = session.record(run_mutant(tree, module, mutant, source,
-                                                base.outcomes, families, timeout, args))
-            print(f"{result.status:18} {result.seconds:6.1f} s  {mutant.key}"
-                  + (f"  <- {result.killers[0]}" if result.killers else ""), flush=True)
-        return base.seconds
+        elif done is None:
+            todo.append((module, mutant))
+        elif (args.rerun_survivors and done.status in (SURVIVED, KILLED_NON_STRICT)
+              and claimed is not None and claimed.kind == "killed-since"):
+            reruns.append((module, mutant))
+    return reruns + todo
+
+
+def _each(residents: list[ResidentCatalogue], fn: object) -> None:
+    """fn(resident) for each resident in its own thread; the first error re-raised."""
+    errors: list[BaseException] = []
+
+    def call(resident: ResidentCatalogue) -> None:
+        try:
+            fn(resident)  # type: ignore[operator]
+        except BaseException as exc:   # re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=call, args=(r,), daemon=True) for r in residents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(0.5)
+    if errors:
+        raise errors[0]
+
+
+def _killers(sessions: list[Session], sources: dict[str, str]) -> dict[str, Counter[str]]:
+    """Per module, the cases that killed its mutants so far (they run first)."""
+    out: dict[str, Counter[str]] = {path: Counter() for path in sources}
+    for session in sessions:
+        for result in session.results.values():
+            if result.module in out and \
+                    result.source_hash == source_hash(sources[result.module]):
+                out[result.module].update(result.killers[:1])
+    return out
+
+
+def _baseline_seconds(residents: list[ResidentCatalogue]) -> float:
+    return max(r.baseline_seconds for r in residents)
+
+
+def _write_timing(state: Path, modules: tuple[ModuleScope, ...],
+                  residents: list[ResidentCatalogue], wall: float, mutants: int) -> None:
+    """One line per invocation that ran mutants (summary.md shows them all)."""
+    record = Invocation(modules=tuple(m.path for m in modules), mutants=mutants,
+                        wall_seconds=round(wall, 1), parallel=len(residents),
+                        startup_seconds=round(max(r.startup_seconds for r in residents), 1),
+                        baseline_seconds=round(_baseline_seconds(residents), 1))
+    with (state / "invocations.jsonl").open("a") as handle:
+        handle.write(record.to_json() + "\n")
+
+
+def _read_timing(state: Path) -> list[Invocation]:
+    path = state / "invocations.jsonl"
+    return [Invocation.from_json(line) for line in path.read_text().splitlines()
+            if line.strip()] if path.exists() else []
 
 
 def run_order(selected: tuple[ModuleScope, ...], plan: dict[str, list[Mutant]]
@@ -213,13 +287,6 @@ def run_order(selected: tuple[ModuleScope, ...], plan: dict[str, list[Mutant]]
         queues.append([(module, m) for m in mutants])
     return [pair for turn in itertools.zip_longest(*queues) for pair in turn
             if pair is not None]
-
-
-def _read_float(path: Path) -> float:
-    try:
-        return float(path.read_text())
-    except (OSError, ValueError):
-        return 0.0
 
 
 if __name__ == "__main__":

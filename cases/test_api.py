@@ -89,6 +89,20 @@ def test_connect_ex_returns_zero_and_names(fam, instance, verdict, world):
 
 
 @pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_getsockname_of_a_connected_socket_has_its_port(fam, instance, verdict, world):
+    """A connected TCP socket is bound to a local port (the Python socket reference:
+    getsockname is the socket's own address); port 0 would mean "not bound"."""
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-echo", fam), 7), 5)
+    local = sock.call("getsockname")
+    sock.call("close")
+    verdict.check(isinstance(local, tuple) and isinstance(local[1], int) and local[1] != 0,
+                  name="getsockname", expected="(host, a non-zero local port, ...)",
+                  observed=repr(local))
+
+
+@pytest.mark.clause("API-2", "MUST")
 def test_recv_into(instance, verdict, world):
     socket = instance.module("socket")
     buf = instance.builtins().call("bytearray", 32)
@@ -364,6 +378,7 @@ BLOCKED = [
     ("EXC", "gmail-smtp", "smtp.gmail.com", 993),
     ("P25", "public-mail", "93.184.215.14", 25),
     ("DST-5", "google-web", "172.217.16.14", 80),
+    ("DST-3", "broadcast", "<broadcast>", 7),
 ]
 BLOCKED_IDS = [f"{f}-{h}-{p}" for f, h, _, p in BLOCKED]
 

@@ -38,6 +38,31 @@ def test_same_app_carries_on(instances, verdict, world):
     verdict.delivered(6, hashlib.sha256(b"onetwo").hexdigest(), address=_echo(world), port=7)
 
 
+@pytest.mark.clause("APP-1", "MUST")
+def test_same_app_carries_on_connected_udp(instances, verdict, world):
+    """A connected UDP socket keeps its peer across the pickle: getpeername names
+    it and send() needs no address in the other instance."""
+    first, second = instances.start("app-a"), instances.start("app-a")
+    socket = first.module("socket")
+    sock = socket.call("socket", socket.AF_INET, socket.SOCK_DGRAM)
+    sock.call("connect", (_echo(world), 7))
+    peer = sock.call("getpeername")
+    pickled = attempt(first.pickle, sock)
+    verdict.check(pickled.ok, name="pickle", expected="the socket pickles",
+                  observed=pickled.describe())
+    moved = second.unpickle(pickled.value)
+    moved_peer = attempt(moved.call, "getpeername")
+    sent = attempt(moved.call, "send", b"udp after the pickle")
+    attempt(moved.call, "close")
+    attempt(sock.call, "close")
+    verdict.check(moved_peer.ok and tuple(moved_peer.value) == tuple(peer), name="peer",
+                  expected=f"getpeername() == {tuple(peer)!r}", observed=moved_peer.describe())
+    verdict.check(sent.ok, name="send", expected="send() on the unpickled socket works",
+                  observed=sent.describe())
+    verdict.delivered(20, hashlib.sha256(b"udp after the pickle").hexdigest(),
+                      address=_echo(world), port=7, proto="udp")
+
+
 @pytest.mark.clause("APP-2", "MUST")
 def test_other_app_cannot_use_it(instances, verdict, world):
     owner, stranger = instances.start("app-a"), instances.start("app-b")

@@ -83,6 +83,18 @@ def test_supported_option_get_is_an_integer(level, name, post_181, instance, ver
                   observed=got.describe())
 
 
+@pytest.mark.clause("OPT-1", "MUST")
+def test_so_linger_get_without_buffer_length_returns_a_value(post_181, instance, verdict):
+    """getsockopt(SOL_SOCKET, SO_LINGER) in its plain form, with no buffer length,
+    as a program that only reads l_onoff calls it: OPT-1 asks for a value."""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    got = attempt(sock.call, "getsockopt", socket.SOL_SOCKET, socket.SO_LINGER)
+    sock.call("close")
+    verdict.check(got.ok and got.value is not None, name="get",
+                  expected="getsockopt(SO_LINGER) returns a value", observed=got.describe())
+
+
 @pytest.mark.clause("OPT-2", "SHOULD")
 @pytest.mark.parametrize(("level", "name", "value"), SUPPORTED, ids=[s[1] for s in SUPPORTED])
 def test_supported_option_is_a_constant_mock(level, name, value, post_181, instance, verdict):

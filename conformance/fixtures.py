@@ -182,16 +182,25 @@ class RunState:
         found = health.dead(self.helpers())
         if not found or self.candidate is None:
             return None
+        self.reopen()
+        with contextlib.suppress(Exception):
+            self.get_candidate()
+        return "; ".join(found)
+
+    def reopen(self) -> None:
+        """Kill the pooled instances and close the candidate's session; the next case
+        opens a new one from the candidate's code as it is now on disk (used by revive,
+        and by the mutation run between mutants: benchmarks/strength/resident.py)."""
+        self._warmed()
         for pool in self._pool.values():
             for instance in pool:
                 instance.kill()
         self._pool.clear()
-        with contextlib.suppress(Exception):
-            self.candidate.adapter.close_session()
+        if self.candidate is not None:
+            with contextlib.suppress(Exception):
+                self.candidate.adapter.close_session()
         self.candidate = None
-        with contextlib.suppress(Exception):
-            self.get_candidate()
-        return "; ".join(found)
+        self._candidate_error = None
 
     def begin_case(self) -> int | None:
         """The journal mark of the case about to run (None while no world runs). The

@@ -1,5 +1,5 @@
 """reports/strength/: the kill rate per module, every survivor with its diff and
-verdict, the time per mutant and the projected time of a full run."""
+verdict, and the wall time of each invocation that ran mutants."""
 
 from __future__ import annotations
 
@@ -24,10 +24,31 @@ class ModuleMutants:
 
 
 @dataclass(frozen=True)
-class Timing:
-    baseline_seconds: float   # one full catalogue run, unmutated, no -x
-    wall_seconds: float       # this invocation
-    startup_seconds: float = 0.0   # a catalogue run of two cases: its fixed cost
+class Invocation:
+    """One invocation that ran mutants: its wall time is the figure of the target."""
+    modules: tuple[str, ...]
+    mutants: int              # mutants judged
+    wall_seconds: float       # the whole invocation: copies, start-up, baselines, mutants
+    parallel: int             # scratch copies, each with its resident catalogue process
+    startup_seconds: float    # a resident process's start (collection, world)
+    baseline_seconds: float   # its unmutated run of every case, serial
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> Invocation:
+        data = json.loads(line)
+        data["modules"] = tuple(data["modules"])
+        return cls(**data)
+
+    def describe(self) -> str:
+        names = ", ".join(f"`{m.removeprefix('sandbox/')}`" for m in self.modules)
+        per = self.wall_seconds / self.mutants if self.mutants else 0.0
+        return (f"- {names}: {self.mutants} mutants in {self.wall_seconds / 60:.1f} min, "
+                f"{per:.1f} s per mutant ({self.parallel} resident processes; start-up "
+                f"{self.startup_seconds:.1f} s, unmutated serial run "
+                f"{self.baseline_seconds:.1f} s)")
 
 
 @dataclass
@@ -41,24 +62,29 @@ class Row:
     killed_since: int = 0
     survived: int = 0
     equivalent: int = 0
+    unspecified: int = 0      # behaviour changes that no clause fixes: not killed
     open: int = 0             # open, or not judged yet
     seconds: float = 0.0
 
     @property
     def rate(self) -> float | None:
+        """Killed over the mutants run that are not equivalent (unspecified ones count
+        as not killed)."""
         effective = self.run - self.equivalent
         return (self.killed + self.non_strict) / effective if effective else None
 
 
 def classify(result: MutantResult, verdict: Verdict | None) -> str:
-    """killed | non-strict | killed-since | equivalent | open."""
+    """killed | non-strict | killed-since | equivalent | unspecified | open."""
     if result.status in KILLING or result.status == KILLED_NON_STRICT:
         if result.first_status in (SURVIVED, KILLED_NON_STRICT) and \
                 result.status != result.first_status:
             return "killed-since"
+        if result.status in KILLING and verdict is not None and verdict.kind == "killed-since":
+            return "killed-since"   # a fresh session: the case added for it killed it
         return "non-strict" if result.status == KILLED_NON_STRICT else "killed"
-    if verdict is not None and verdict.kind == "equivalent":
-        return "equivalent"
+    if verdict is not None and verdict.kind in ("equivalent", "unspecified"):
+        return verdict.kind
     return "open"
 
 
@@ -84,6 +110,8 @@ def tally(modules: Sequence[ModuleMutants], results: Mapping[str, MutantResult],
                 row.survived += 1
             if kind == "equivalent":
                 row.equivalent += 1
+            if kind == "unspecified":
+                row.unspecified += 1
             if kind == "open":
                 row.open += 1
         rows.append(row)
@@ -94,24 +122,27 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def render_summary(rows: Sequence[Row], timing: Timing,
+def render_summary(rows: Sequence[Row], timing: Sequence[Invocation],
                    ran: Sequence[MutantResult] = ()) -> str:
     total = Row("all of sandbox/ in scope", "")
     for row in rows:
         for name in ("generated", "run", "killed", "non_strict", "killed_since", "survived",
-                     "equivalent", "open", "seconds"):
+                     "equivalent", "unspecified", "open", "seconds"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
     lines = ["# Suite strength: mutation score of the catalogue against the reference", "",
              "A mutant is killed when the catalogue run against it has a FAIL or ERROR the "
              "unmutated reference lacks (or hangs past the time limit). NON-STRICT-only "
-             "kills are counted in the rate and listed for review.", "",
+             "kills are counted in the rate and listed for review. Of the survivors, "
+             "*equivalent* means no behaviour can change; *unspecified* means behaviour "
+             "changes that no clause of CLAUSES.md fixes: those are not killed, they count "
+             "against the kill rate and are listed apart in survivors.md.", "",
              "| module | tier | generated | run | killed | NON-STRICT only | killed since | "
-             "survived | equivalent | open | kill rate |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "survived | equivalent | unspecified | open | kill rate |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in [*rows, total]:
         lines.append(f"| `{row.module}` | {row.tier} | {row.generated} | {row.run} | "
                      f"{row.killed} | {row.non_strict} | {row.killed_since} | {row.survived} | "
-                     f"{row.equivalent} | {row.open} | {_pct(row.rate)} |")
+                     f"{row.equivalent} | {row.unspecified} | {row.open} | {_pct(row.rate)} |")
     policy_open = sum(r.open for r in rows if r.tier == POLICY_TIER)
     not_run = total.generated - total.run
     lines += ["", "## Targets", "",
@@ -123,22 +154,14 @@ def render_summary(rows: Sequence[Row], timing: Timing,
               + (f"; {not_run} mutants not run yet" if not_run else "")]
     per = total.seconds / total.run if total.run else 0.0
     times = sorted(r.seconds for r in ran) if ran else [0.0]
-    median = times[len(times) // 2]
-    policy_generated = sum(r.generated for r in rows if r.tier == POLICY_TIER)
     lines += ["", "## Time", "",
-              f"- one full catalogue run, unmutated, -n 2: {timing.baseline_seconds:.1f} s",
-              f"- mean wall time per mutant: {per:.1f} s over {total.run} mutants "
-              f"({total.seconds / 60:.1f} min of catalogue runs)",
-              f"- fixed cost of one catalogue run (-n 2 workers, collection, worlds, "
-              f"reference services; a two-case run): {timing.startup_seconds:.1f} s",
-              f"- median wall time per mutant: {median:.1f} s (the machine is shared: the "
-              "time per mutant follows its load)",
-              *([f"- this invocation: {timing.wall_seconds / 60:.1f} min"]
-                if timing.wall_seconds >= 1 else []),
-              f"- projected full run: policy-bearing modules {policy_generated * per / 60:.0f} "
-              f"min, everything in scope {total.generated * per / 60:.0f} min at the mean; "
-              f"{policy_generated * median / 60:.0f} and {total.generated * median / 60:.0f} min "
-              "at the median (target: policy-bearing modules in 30 min)"]
+              "Invocations that ran mutants (wall time: the whole invocation, from making "
+              "the copies to the last mutant; per mutant: that over its mutants; the "
+              "resident processes run side by side):", "",
+              *(i.describe() for i in timing),
+              "", f"- latency of one mutant (write, run to the first kill or the end, "
+              f"restore), over the {total.run} results: mean {per:.1f} s, median "
+              f"{times[len(times) // 2]:.1f} s"]
     return "\n".join(lines) + "\n"
 
 
@@ -148,8 +171,8 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
              "Every mutant the catalogue did not kill, with its diff and its verdict "
              "(benchmarks/strength/verdicts.toml); then those killed since, and the "
              "NON-STRICT-only kills to review.", ""]
-    sections: dict[str, list[str]] = {"open": [], "equivalent": [], "killed-since": [],
-                                      "non-strict": []}
+    sections: dict[str, list[str]] = {"open": [], "unspecified": [], "equivalent": [],
+                                      "killed-since": [], "non-strict": []}
     for module in modules:
         for key in module.keys:
             result = results.get(key)
@@ -172,7 +195,9 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
             else:
                 note = "open: no verdict yet"
             sections[kind] += [f"### `{key}`", "", note, "", "```diff", result.diff, "```", ""]
-    titles = {"open": "Open", "equivalent": "Equivalent", "killed-since": "Killed since",
+    titles = {"open": "Open", "unspecified": "Unspecified (behaviour changes, no clause "
+              "fixes it: not killed)", "equivalent": "Equivalent (no behaviour can change)",
+              "killed-since": "Killed since",
               "non-strict": "Killed by NON-STRICT only (review: SHOULD-level code?)"}
     for kind, body in sections.items():
         lines += [f"## {titles[kind]} ({body.count('```diff')})", "", *body]
@@ -181,7 +206,7 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
 
 def write_reports(out: Path, modules: Sequence[ModuleMutants],
                   results: Mapping[str, MutantResult], verdicts: Mapping[str, Verdict],
-                  timing: Timing) -> list[Row]:
+                  timing: Sequence[Invocation]) -> list[Row]:
     rows = tally(modules, results, verdicts)
     out.mkdir(parents=True, exist_ok=True)
     ran = [results[key] for module in modules for key in module.keys if key in results]
@@ -193,6 +218,7 @@ def write_reports(out: Path, modules: Sequence[ModuleMutants],
         if entry["kind"] in ("killed", "non-strict"):
             entry.pop("diff")
     (out / "mutants.json").write_text(json.dumps(
-        {"timing": asdict(timing), "rows": [asdict(r) for r in rows], "mutants": mutants},
+        {"invocations": [asdict(i) for i in timing], "rows": [asdict(r) for r in rows],
+         "mutants": mutants},
         indent=1, sort_keys=True))
     return rows

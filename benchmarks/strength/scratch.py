@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-COPIED = ("sandbox", "conformance", "cases", "fakenet", "conftest.py", "pyproject.toml")
+# benchmarks: the resident catalogue plugin (resident.py) is loaded from the copy too
+COPIED = ("sandbox", "conformance", "cases", "fakenet", "benchmarks", "conftest.py",
+          "pyproject.toml")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
 
 
@@ -70,9 +72,10 @@ class ScratchTree:
     def check_imports(self) -> None:
         """The harness, and through the adapter's ROOT the service and instances,
         import the copy, not the work tree (an editable install points there)."""
-        probe = ("import sandbox.adapter as a, sandbox.policy as p, conformance, cases; "
+        probe = ("import sandbox.adapter as a, sandbox.policy as p, conformance, cases, "
+                 "benchmarks.strength.resident as r; "
                  "print(a.ROOT); print(p.__file__); print(conformance.__file__); "
-                 "print(cases.__file__)")
+                 "print(cases.__file__); print(r.__file__)")
         out = subprocess.run([sys.executable, "-c", probe], cwd=self.root, env=self.env(),
                              capture_output=True, text=True, check=True).stdout.split()
         outside = [p for p in out if not Path(p).resolve().is_relative_to(self.root.resolve())]

@@ -1,4 +1,5 @@
-"""The hand-written verdicts on survivors (verdicts.toml): equivalent (why),
+"""The hand-written verdicts on survivors (verdicts.toml): equivalent (why no
+behaviour can change), unspecified (what changes, and why no clause fixes it),
 open (a gap in the catalogue, with its clause) or killed since (the case)."""
 
 from __future__ import annotations
@@ -8,17 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 VERDICTS_FILE = Path(__file__).with_name("verdicts.toml")
-KINDS = {"equivalent": "why", "open": "clause", "killed-since": "case"}
+KINDS = {"equivalent": "why", "unspecified": "why", "open": "clause", "killed-since": "case"}
 
 
 @dataclass(frozen=True)
 class Verdict:
     key: str
-    kind: str       # equivalent | open | killed-since
+    kind: str       # equivalent | unspecified | open | killed-since
     note: str       # why it is equivalent, the clause of the gap, or the killing case
 
     def describe(self) -> str:
-        return {"equivalent": "equivalent: ", "open": "open, clause ",
+        return {"equivalent": "equivalent: ", "unspecified": "unspecified (no clause fixes "
+                "this behaviour; not killed): ", "open": "open, clause ",
                 "killed-since": "killed since by "}[self.kind] + self.note
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.strength.report import ModuleMutants, Timing, classify, tally, write_reports
+from benchmarks.strength.report import (
+    Invocation,
+    ModuleMutants,
+    classify,
+    tally,
+    write_reports,
+)
 from benchmarks.strength.session import MutantResult, Session
 from benchmarks.strength.verdicts import Verdict, VerdictFileError, load_verdicts
 
@@ -53,14 +59,18 @@ def test_tally_counts_and_rate() -> None:
 
 
 def test_write_reports(tmp_path: Path) -> None:
-    write_reports(tmp_path, MODULES, RESULTS, VERDICTS, Timing(12.0, 600.0))
+    timing = [Invocation(("sandbox/policy.py",), 5, 300.0, 2, 3.0, 12.0)]
+    write_reports(tmp_path, MODULES, RESULTS, VERDICTS, timing)
     summary = (tmp_path / "summary.md").read_text()
-    assert "| `sandbox/policy.py` | policy | 6 | 5 | 2 | 1 | 1 | 2 | 1 | 1 | 75.0% |" in summary
+    assert "| `sandbox/policy.py` | policy | 6 | 5 | 2 | 1 | 1 | 2 | 1 | 0 | 1 | 75.0% |" \
+        in summary
     assert "open survivors in the policy-bearing modules: 1 (target 0)" in summary
-    assert "mean wall time per mutant: 10.0 s over 7 mutants" in summary
+    assert "`policy.py`: 5 mutants in 5.0 min, 60.0 s per mutant" in summary
+    assert "mean 10.0 s" in summary
     survivors = (tmp_path / "survivors.md").read_text()
     for text in ("## Open (1)", "### `k3`", "open, clause DST-6", "-x k3",
-                 "## Equivalent (1)", "equivalent: the branch is unreachable",
+                 "## Equivalent (no behaviour can change) (1)",
+                 "equivalent: the branch is unreachable",
                  "## Killed since (2)", "killed since by `test_dst.py::new`",
                  "NON-STRICT only, by `test_opt.py::soft`"):
         assert text in survivors
@@ -93,3 +103,16 @@ def test_verdict_file(tmp_path: Path) -> None:
 
 def test_bundled_verdict_file_loads() -> None:
     load_verdicts()
+
+
+def test_unspecified_is_its_own_kind_and_not_killed() -> None:
+    verdicts = {**VERDICTS, "k3": Verdict("k3", "unspecified", "only the errno changes")}
+    assert classify(RESULTS["k3"], verdicts["k3"]) == "unspecified"
+    policy, _ = tally(MODULES, RESULTS, verdicts)
+    assert (policy.unspecified, policy.open, policy.equivalent) == (1, 0, 1)
+    assert policy.rate == pytest.approx(3 / 4)     # still counted against the rate
+
+
+def test_killed_with_a_killed_since_verdict_counts_as_killed_since() -> None:
+    claimed = Verdict("k1", "killed-since", "test_dst.py::t")
+    assert classify(RESULTS["k1"], claimed) == "killed-since"
