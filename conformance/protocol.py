@@ -115,7 +115,19 @@ class ErrorInfo:
                                  ("socket.timeout", self.is_timeout),
                                  ("socket.gaierror", self.is_gaierror)) if on]
         also = f" (is {', '.join(flags)})" if flags else ""
-        return f"{name}{code}: {self.message}{also}"
+        return f"{name}{code}: {_shortened(self.message)}{also}"
+
+
+MESSAGE_SHOWN = 300
+
+
+def _shortened(message: str) -> str:
+    """A candidate's error message as evidence shows it: a library that lists its whole
+    allow-list in every error (pytest-socket: 625 networks) would otherwise repeat
+    tens of kilobytes in every case of every report."""
+    if len(message) <= MESSAGE_SHOWN:
+        return message
+    return f"{message[:MESSAGE_SHOWN]}... ({len(message) - MESSAGE_SHOWN} more characters)"
 
 
 @dataclass(frozen=True)

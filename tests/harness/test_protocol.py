@@ -110,3 +110,13 @@ values = st.recursive(plain, lambda inner: st.lists(inner, max_size=4)
 def test_any_value_round_trips_through_json(value):
     wire = json.loads(json.dumps(encode_value(value)))
     assert decode_value(wire) == value
+
+
+def test_a_long_error_message_is_shortened_in_evidence():
+    from conformance.protocol import MESSAGE_SHOWN, ErrorInfo
+    info = ErrorInfo.from_json({"type": "RuntimeError", "module": "builtins", "mro": [],
+                                "message": "allowed: " + "10.0.0.0/8," * 500})
+    shown = info.describe()
+    assert len(shown) < MESSAGE_SHOWN + 100
+    assert shown.endswith("more characters)")
+    assert info.message.startswith("allowed: ") and len(info.message) > 5000   # kept whole
