@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.leaks import LEAK_MARK
+
 MARKER = "shard.json"
 DURATIONS = "durations.json"
 _SPEC = re.compile(r"^([1-9][0-9]*)/([1-9][0-9]*)$")
@@ -80,10 +82,13 @@ def check_available() -> None:
 
 
 def durations_from(results_files: Iterable[Path]) -> dict[str, float]:
-    """Case ID -> the longest duration any of the results files recorded."""
+    """Case ID -> the longest duration any of the results files recorded (leak findings
+    are results of a case, not cases pytest runs: left out)."""
     durations: dict[str, float] = {}
     for path in results_files:
         for case in json.loads(Path(path).read_text())["cases"]:
+            if LEAK_MARK in case["id"]:
+                continue
             durations[case["id"]] = max(durations.get(case["id"], 0.0),
                                         round(float(case["duration"]), 3))
     return dict(sorted(durations.items()))
