@@ -136,12 +136,12 @@ def cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
         preflight.check(preflight.Setup(
             candidate=args.candidate, adapter=args.adapter, profile=args.profile,
             world=args.world, report=args.report,
-            world_factory=_load_callable(args.conformance_world)
+            world_factory=registry.load_callable(args.conformance_world)
             if args.conformance_world else None))
     except preflight.SetupError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
-    except shards.ShardError as exc:
+    except (shards.ShardError, LookupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     where = args.cases or str(cases_dir())
@@ -177,11 +177,6 @@ def _console_args(rest: list[str]) -> list[str]:
         args.append("-rN")   # no line per failed case either; -rA brings them back
     asked = any(a.startswith(("--tb", "-v", "--verbose")) for a in rest)
     return args if asked else [*args, "--tb=no"]
-
-
-def _load_callable(path: str) -> Any:
-    module_name, _, attr = path.partition(":")
-    return getattr(importlib.import_module(module_name), attr)
 
 
 class _Collector:

@@ -26,7 +26,7 @@ import importlib
 import importlib.metadata
 import platform
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,10 @@ def pytest_configure(config: pytest.Config) -> None:
     world_factory = None
     world_path = config.getoption("conformance_world")
     if world_path:
-        world_factory = _load_callable(world_path)
+        try:
+            world_factory = registry.load_callable(world_path)
+        except LookupError as exc:
+            raise pytest.UsageError(str(exc)) from None
     elif config.getoption("world"):
         world_file = Path(config.getoption("world"))
         if not world_file.is_file():
@@ -157,15 +160,6 @@ def _runs_cases_here(config: pytest.Config) -> bool:
         return True
     return not (config.getoption("numprocesses", None) or config.getoption("dist", "no")
                 not in ("no", None))
-
-
-def _load_callable(path: str) -> Callable[[], Any]:
-    module_name, _, attr = path.partition(":")
-    try:
-        factory: Callable[[], Any] = getattr(importlib.import_module(module_name), attr)
-        return factory
-    except (ImportError, AttributeError) as exc:
-        raise pytest.UsageError(f"--conformance-world {path!r}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import importlib
 import importlib.metadata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from conformance.adapter import Adapter
 
@@ -54,6 +55,17 @@ def available() -> dict[str, AdapterEntry]:
 def _listing() -> str:
     names = sorted(available())
     return ", ".join(names) if names else "(none)"
+
+
+def load_callable(target: str) -> Callable[[], Any]:
+    """`module:function` -> the function (a world stand-in for the harness's own tests);
+    LookupError saying why not."""
+    module_name, _, attr = target.partition(":")
+    try:
+        found: Callable[[], Any] = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise LookupError(f"--conformance-world {target!r}: {exc}") from None
+    return found
 
 
 def load_class(target: str) -> type[Adapter]:
