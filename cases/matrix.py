@@ -29,7 +29,9 @@ from .clauses import Clause, load_clauses
 
 MATRIX_DIR = Path(__file__).with_name("matrices")
 
-VERDICTS = ("allowed", "blocked")
+# reached-or-refused: an odd spelling of the host's address reaches exactly that
+# address or is refused; refused: a text that is no address is refused, nothing dialled.
+VERDICTS = ("allowed", "blocked", "reached-or-refused", "refused")
 FAMILIES = ("ipv4", "ipv6")
 PROTOS = ("tcp", "udp")
 # connect: aim at the target directly. rebind: reach a rebinding name through
@@ -60,7 +62,7 @@ class MatrixCase:
 
     clause: str
     level: str
-    expected: str          # "allowed" or "blocked"
+    expected: str          # one of VERDICTS
     host: str              # world host id
     family: str            # the socket's family: "ipv4" or "ipv6"
     address: str           # the world address this case is about

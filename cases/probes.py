@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.remote import Attempt, Remote, attempt
-from conformance.verdict import judge_allowed, judge_blocked, judge_untouched
+from conformance.verdict import (
+    judge_allowed,
+    judge_blocked,
+    judge_reached_or_refused,
+    judge_untouched,
+)
 from fakenet.world import World
 
 from .matrix import MatrixCase, MatrixDataError, catalogue_world
@@ -203,11 +208,28 @@ def check_blocked(instance: Any, verdict: Any, case: MatrixCase) -> None:
                    else "blocked")
 
 
-def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -> None:
-    """The call succeeds, the bytes arrive intact, and the reply comes back."""
-    payload = case.payload()
+@dataclass
+class Exchange:
+    """A connect (TCP) and one probe exchange with the listener at the case's host."""
+
+    opened: Attempt
+    talked: Attempt | None
+    steps: list[str]
+
+    @property
+    def decisive(self) -> Attempt:
+        """The step the outcome turns on: the exchange once the connect went through."""
+        return self.talked if self.opened.ok and self.talked is not None else self.opened
+
+    @property
+    def reply(self) -> Reply | None:
+        value = self.talked.value if self.talked is not None and self.talked.ok else None
+        return value if isinstance(value, Reply) else None
+
+
+def exchange(instance: Any, world: World, case: MatrixCase) -> Exchange:
+    """Connect to the case's target (TCP) and speak to the listener at its host."""
     socket = instance.module("socket")
-    service = service_at(world, case.host, case.proto, case.port)
     sock = new_socket(socket, case.family, case.proto)
     steps: list[str] = []
     if case.proto == "tcp":
@@ -215,41 +237,82 @@ def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -
         steps.append(f"connect{case.sockaddr!r}: {opened.describe()}")
     else:
         opened = Attempt(ok=True)
-    exchange = None
+    talked = None
     if opened.ok:
+        service = service_at(world, case.host, case.proto, case.port)
         talk = probe_for(case.proto, service, case.source)
-        exchange = attempt(talk, instance, socket, sock, case, world, payload)
-        steps.append(f"probe {service or 'canary'}: {exchange.describe()}")
+        talked = attempt(talk, instance, socket, sock, case, world, case.payload())
+        steps.append(f"probe {service or 'canary'}: {talked.describe()}")
     _closed(sock)
+    return Exchange(opened, talked, steps)
+
+
+def _arrived(verdict: Any, case: MatrixCase, reply: Reply | None) -> list[Any]:
+    """The journal events at the case's watched addresses, once the effect the reply
+    promises has had time to show."""
+    if reply is not None:
+        _await_effect(verdict, case, reply)
+    return [e for a in case.watch
+            for e in verdict.events(address=a, port=case.port, proto=case.proto)]
+
+
+def _intact(hits: list[Any], reply: Reply) -> bool:
+    if reply.delivered is None:
+        return any(reply.journal_kind in (None, e.kind) for e in hits)
+    nbytes, sha = reply.delivered
+    return any(e.kind in ("close", "datagram") and e.nbytes == nbytes and e.sha256 == sha
+               for e in hits)
+
+
+def check_allowed(instance: Any, verdict: Any, world: World, case: MatrixCase) -> None:
+    """The call succeeds, the bytes arrive intact, and the reply comes back."""
+    done = exchange(instance, world, case)
     for address in case.watch:
         verdict.expect(address, case.port, case.proto)
-    reply = exchange.value if exchange is not None and exchange.ok else None
-    if isinstance(reply, Reply):
-        _await_effect(verdict, case, reply)
-    hits = [e for a in case.watch
-            for e in verdict.events(address=a, port=case.port, proto=case.proto)]
-    decisive = exchange if opened.ok and exchange is not None else opened
-    cell = judge_allowed(decisive, hits, case.destination).cell
-    verdict.evidence(case.matrix_evidence(cell))
-    verdict.evidence({"steps": steps})
-    verdict.check(opened.ok and exchange is not None and exchange.ok, name="succeeded",
-                  expected="the connect and the exchange succeed", observed="; ".join(steps))
-    assert isinstance(reply, Reply)
+    reply = done.reply
+    hits = _arrived(verdict, case, reply)
+    verdict.evidence(case.matrix_evidence(judge_allowed(done.decisive, hits,
+                                                        case.destination).cell))
+    verdict.evidence({"steps": done.steps})
+    verdict.check(reply is not None, name="succeeded",
+                  expected="the connect and the exchange succeed", observed="; ".join(done.steps))
+    assert reply is not None
     if reply.delivered is not None:
         nbytes, sha = reply.delivered
-        found = [e for e in hits
-                 if e.kind in ("close", "datagram") and e.nbytes == nbytes and e.sha256 == sha]
-        verdict.check(bool(found), name="delivered",
+        verdict.check(_intact(hits, reply), name="delivered",
                       expected=f"{nbytes} bytes sha256={sha[:16]}... arrive intact at "
                                f"{case.destination}:{case.port}/{case.proto}",
                       observed=_describe(hits))
     else:
-        kinds = [e for e in hits if reply.journal_kind in (None, e.kind)]
-        verdict.check(bool(kinds), name="reached",
+        verdict.check(_intact(hits, reply), name="reached",
                       expected=f"{reply.journal_kind or 'traffic'} at "
                                f"{case.destination}:{case.port}/{case.proto}",
                       observed=_describe(hits))
     verdict.check(reply.ok, name="reply", expected=reply.expected, observed=reply.observed)
+
+
+def check_reached_or_refused(instance: Any, verdict: Any, world: World,
+                             case: MatrixCase) -> None:
+    """An odd spelling of an address (or a text that is no address): it reaches the
+    address it means intact, or it is refused before anything is dialled. Traffic on
+    the case's port at any other address fails it (conformance.verdict)."""
+    done = exchange(instance, world, case)
+    means = case.address if case.expected == "reached-or-refused" else None
+    reply = done.reply
+    hits = _arrived(verdict, case, reply) if means else []
+    if means:
+        verdict.expect(means, case.port, case.proto)
+    seen = {e.seq for e in hits}
+    elsewhere = [e for e in verdict.events(port=case.port, proto=case.proto)
+                 if e.seq not in seen]
+    if not elsewhere:
+        verdict.nothing_lost()   # "nothing else was dialled" needs a world that lost nothing
+    judgement = judge_reached_or_refused(
+        done.decisive, intact=reply is not None and reply.ok and _intact(hits, reply),
+        elsewhere=elsewhere, where=f"{means}:{case.port}/{case.proto}" if means else None)
+    verdict.evidence(case.matrix_evidence(judgement.cell))
+    verdict.evidence({"steps": done.steps})
+    verdict.record(judgement, case.expected)
 
 
 def _await_effect(verdict: Any, case: MatrixCase, reply: Reply) -> None:
@@ -463,7 +526,7 @@ def with_probes(cases: list[MatrixCase], world: World | None = None) -> list[Mat
     checked when the catalogue loads, not when the case runs."""
     world = world or catalogue_world()
     for case in cases:
-        if case.expected == "allowed":
+        if case.expected != "blocked":
             probe_for(case.proto, service_at(world, case.host, case.proto, case.port),
                       case.source)
     return cases
@@ -471,10 +534,13 @@ def with_probes(cases: list[MatrixCase], world: World | None = None) -> list[Mat
 
 def run_matrix_case(instance: Any, verdict: Any, world: Any, case: MatrixCase) -> None:
     """The whole of one matrix case: aim, observe, record, judge."""
+    data = getattr(world, "data", world)
     if case.expected == "blocked":
         check_blocked(instance, verdict, case)
+    elif case.expected == "allowed":
+        check_allowed(instance, verdict, data, case)
     else:
-        check_allowed(instance, verdict, getattr(world, "data", world), case)
+        check_reached_or_refused(instance, verdict, data, case)
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from conformance.adapter import Unsupported
 from conformance.remote import Attempt, attempt
 from fakenet.world import generated_bytes
 
-from .probes import address_of, digest, new_socket
+from .matrix import family, params
+from .probes import address_of, digest, new_socket, run_matrix_case, with_probes
 
 ECHO_NAME = "echo.example-public.net"
 FAMILIES = ["ipv4", "ipv6"]
@@ -469,3 +470,13 @@ def test_byte_meter_beside_journal(candidate, instance, verdict, world):
                            "the peer saw",
                   observed=f"meter delta {after - before}")
 
+
+
+SPELLINGS = with_probes(family("api_forms", clause_prefix="API-"))
+
+
+@pytest.mark.parametrize("case", params(SPELLINGS))
+def test_allowed_address_form(case, instance, verdict, world):
+    """An odd spelling of an allowed address reaches exactly that address or is
+    refused; a text that is no address is refused (api_forms.toml)."""
+    run_matrix_case(instance, verdict, world, case)

@@ -113,6 +113,40 @@ def judge_allowed(tried: Attempt, hits: Sequence[Any], where: str) -> Judgement:
                                                 else f"nothing reached {where}"))
 
 
+# Errors that say the call dialled something that did not answer. The world
+# answers at the address a reached-or-refused case means, so one of these after
+# aiming there says the candidate dialled another address.
+DIALLED_ERRNOS = ("ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT", "ECONNRESET",
+                  "ECONNABORTED", "EHOSTDOWN", "ENETDOWN", "EPIPE")
+ELSEWHERE = "elsewhere"
+
+
+def judge_reached_or_refused(tried: Attempt, *, intact: bool, elsewhere: Sequence[Any],
+                             where: str | None) -> Judgement:
+    """An odd spelling of an address: it reaches `where` (the address it means) and the
+    bytes arrive intact there, or the call refuses it before dialling anything. Traffic
+    on the case's port anywhere else, a timeout, or an error of a dialled connection is
+    a miss. `where` None: the text means no address, so only a refusal holds."""
+    wanted = ("the call reaches " + where + " intact, or refuses the input; nothing else "
+              "is dialled") if where else "the call refuses the input; nothing is dialled"
+    if elsewhere:
+        cell, ok = ELSEWHERE, False
+    elif tried.ok:
+        cell, ok = (ALLOWED if intact else ERROR), intact and where is not None
+    else:
+        assert tried.error is not None
+        if tried.error.is_timeout:
+            cell, ok = TIMEOUT, False
+        elif tried.error.has_errno(*DIALLED_ERRNOS):
+            cell, ok = ERROR, False
+        else:
+            cell, ok = (BLOCKED if tried.error.is_socket_error else REJECTED), True
+    seen = (_describe_events(elsewhere) if elsewhere
+            else ("the bytes arrived intact" if intact else "no traffic arrived")
+            + (f" at {where}" if where else ""))
+    return Judgement(cell, ok, wanted, f"{tried.describe()}; {seen}")
+
+
 @dataclass(frozen=True)
 class JournalRead:
     """One read of the case's journal, current while no instance was asked anything."""

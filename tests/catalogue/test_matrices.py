@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.matrix import MATRIX_DIR, MatrixDataError, load_matrix, matrix
+from cases.matrix import MATRIX_DIR, VERDICTS, MatrixDataError, load_matrix, matrix
 from fakenet.world import load_world
 
 NAMES = sorted(p.stem for p in MATRIX_DIR.glob("*.toml"))
@@ -26,7 +26,7 @@ def test_matrix_loads_and_aims_at_watched_world_destinations(name, world):
         host = world.host(case.host)
         assert case.address in host.addresses
         assert case.port in world.watched_ports(case.proto), case.id
-        assert case.expected in ("allowed", "blocked")
+        assert case.expected in VERDICTS
         assert case.watch
 
 

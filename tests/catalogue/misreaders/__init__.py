@@ -1,0 +1,35 @@
+"""Near-miss candidates for the odd spellings of api_forms.toml: each judges the
+address it reads from an IPv4 spelling, refuses a non-global one, and dials what it
+read, but reads some spellings otherwise than inet_aton does. The API-2/API-4
+spelling cases must fail against them (tests/catalogue/test_spellings_can_fail.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from conformance.adapter import Adapter, CandidateInfo, InstanceSpec
+
+
+class _Misreader(Adapter):
+    bootstrap = ""
+    summary = ""
+
+    def info(self) -> CandidateInfo:
+        return CandidateInfo(self.bootstrap.split(":")[1].replace("_", "-"), "1", self.summary)
+
+    def instance(self, app_id: str) -> InstanceSpec:
+        return InstanceSpec(argv=[sys.executable, "-s"], bootstrap=self.bootstrap,
+                            pythonpath=[str(Path(__file__).parent)])
+
+
+class DecimalPartsAdapter(_Misreader):
+    bootstrap = "misreaders_boot:decimal_parts"
+    summary = ("reads dotted parts as decimal, pads short forms at the end, ignores parts "
+               "past four and never range-checks a part")
+
+
+class ByteOrderAdapter(_Misreader):
+    bootstrap = "misreaders_boot:byte_order"
+    summary = "reads a one-number spelling in host (little-endian) byte order"
