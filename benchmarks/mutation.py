@@ -104,9 +104,11 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
     started = time.monotonic()
     for tries in (1, 2):
         with resident.tree.mutated(module.path, mutated):
-            outcomes, ended = resident.run(first, timeout)
+            outcomes, ended = _run_on_disk(resident, module, first, timeout)
         if ended != "ok":
             resident.restart()      # the original is back on disk: a true baseline
+        elif module.fresh:
+            resident.respawn()      # the original is back on disk: the next mutant's start
         if ended != "died":
             break
         if tries == 2:
@@ -117,6 +119,20 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
     return MutantResult(mutant.key, module.path, verdict.status, verdict.killers,
                         verdict.detail, round(time.monotonic() - started, 2),
                         source_hash(source), diff(source, mutated, module.path), 1)
+
+
+def _run_on_disk(resident: ResidentCatalogue, module: ModuleScope, first: list[str],
+                 timeout: float) -> tuple[dict[str, str], str]:
+    """The resident's run against the mutant on disk. A module the harness imports is
+    read by a fresh start; a start the mutant breaks ends as "unstartable" (no results:
+    the run failed, as `conformance run` would with its setup error)."""
+    if module.fresh:
+        try:
+            resident.respawn()
+        except ResidentError:
+            resident.stop()
+            return {}, "unstartable"
+    return resident.run(first, timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -49,13 +49,3 @@ def judge(baseline: Mapping[str, str], mutant: Mapping[str, str], *, exit_code: 
     if new_soft:
         return Judgement(KILLED_NON_STRICT, new_soft, "NON-STRICT only: review (SHOULD-level?)")
     return Judgement(SURVIVED)
-
-
-def combine(first: Judgement, second: Judgement) -> Judgement:
-    """Two phases of one mutant (its module's clauses, then the rest): a kill wins,
-    then a NON-STRICT kill, then survival."""
-    for status in (KILLED, TIMEOUT, RUN_FAILED, KILLED_NON_STRICT):
-        for j in (first, second):
-            if j.status == status:
-                return j
-    return first

@@ -42,6 +42,18 @@ class ResidentCatalogue:
 
     def start(self) -> None:
         """Start the process and take its baseline (every case, unmutated)."""
+        self.spawn()
+        answer = self.request({"op": "baseline"}, 900)
+        self.baseline, self.baseline_seconds = answer["outcomes"], float(answer["seconds"])
+
+    def respawn(self) -> None:
+        """Start the process again from what is on disk, keeping the baseline: for a
+        module the harness process itself imports (the adapter)."""
+        self.stop()
+        self.spawn()
+
+    def spawn(self) -> None:
+        """Start the process and wait until it has collected the catalogue."""
         started = time.monotonic()
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
@@ -64,8 +76,6 @@ class ResidentCatalogue:
         if not hello.get("ready"):
             raise ResidentError(f"the resident catalogue did not start: {hello}")
         self.startup_seconds = time.monotonic() - started
-        answer = self.request({"op": "baseline"}, 900)
-        self.baseline, self.baseline_seconds = answer["outcomes"], float(answer["seconds"])
 
     def run(self, first: Sequence[str], timeout: float) -> tuple[dict[str, str], str]:
         """Outcomes of a run against what is on disk now, and "ok", "timeout" or "died".

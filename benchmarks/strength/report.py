@@ -58,7 +58,7 @@ class Row:
     generated: int = 0
     run: int = 0
     killed: int = 0
-    non_strict: int = 0       # killed by NON-STRICT alone: for review
+    non_strict: int = 0       # killed by NON-STRICT alone, reviewed as SHOULD-level code
     killed_since: int = 0
     survived: int = 0
     equivalent: int = 0
@@ -82,7 +82,11 @@ def classify(result: MutantResult, verdict: Verdict | None) -> str:
             return "killed-since"
         if result.status in KILLING and verdict is not None and verdict.kind == "killed-since":
             return "killed-since"   # a fresh session: the case added for it killed it
-        return "non-strict" if result.status == KILLED_NON_STRICT else "killed"
+        if result.status != KILLED_NON_STRICT:
+            return "killed"
+        # a NON-STRICT kill counts only for code whose effect is SHOULD-level (reviewed)
+        return "non-strict" if verdict is not None and verdict.kind == "should-level" \
+            else "open"
     if verdict is not None and verdict.kind in ("equivalent", "unspecified"):
         return verdict.kind
     return "open"
@@ -124,15 +128,16 @@ def _pct(value: float | None) -> str:
 
 def render_summary(rows: Sequence[Row], timing: Sequence[Invocation],
                    ran: Sequence[MutantResult] = ()) -> str:
-    total = Row("all of sandbox/ in scope", "")
+    total = Row("all of sandbox/", "")
     for row in rows:
         for name in ("generated", "run", "killed", "non_strict", "killed_since", "survived",
                      "equivalent", "unspecified", "open", "seconds"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
     lines = ["# Suite strength: mutation score of the catalogue against the reference", "",
              "A mutant is killed when the catalogue run against it has a FAIL or ERROR the "
-             "unmutated reference lacks (or hangs past the time limit). NON-STRICT-only "
-             "kills are counted in the rate and listed for review. Of the survivors, "
+             "unmutated reference lacks (or hangs past the time limit). A kill by NON-STRICT "
+             "alone counts only where a review found the mutated code SHOULD-level "
+             "(verdict should-level); unreviewed, it is open. Of the survivors, "
              "*equivalent* means no behaviour can change; *unspecified* means behaviour "
              "changes that no clause of CLAUSES.md fixes: those are not killed, they count "
              "against the kill rate and are listed apart in survivors.md.", "",
@@ -149,7 +154,7 @@ def render_summary(rows: Sequence[Row], timing: Sequence[Invocation],
               f"- open survivors in the policy-bearing modules: {policy_open} (target 0)"
               + (f"; {sum(r.generated - r.run for r in rows if r.tier == POLICY_TIER)} "
                  "of their mutants not run yet" if total.generated != total.run else ""),
-              f"- kill rate of non-equivalent mutants over all of sandbox/ in scope: "
+              f"- kill rate of non-equivalent mutants over all of sandbox/: "
               f"{_pct(total.rate)} (target {TARGET_RATE:.0%})"
               + (f"; {not_run} mutants not run yet" if not_run else "")]
     per = total.seconds / total.run if total.run else 0.0
@@ -170,7 +175,7 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
     lines = ["# Surviving mutants", "",
              "Every mutant the catalogue did not kill, with its diff and its verdict "
              "(benchmarks/strength/verdicts.toml); then those killed since, and the "
-             "NON-STRICT-only kills to review.", ""]
+             "NON-STRICT-only kills of SHOULD-level code.", ""]
     sections: dict[str, list[str]] = {"open": [], "unspecified": [], "equivalent": [],
                                       "killed-since": [], "non-strict": []}
     for module in modules:
@@ -185,8 +190,10 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
             if kind == "killed-since":
                 note = f"killed since by `{result.killers[0]}`" if result.killers else \
                     f"killed since ({result.status})"
-            elif kind == "non-strict":
+            elif kind == "non-strict" or result.status == KILLED_NON_STRICT:
                 note = "NON-STRICT only, by " + ", ".join(f"`{k}`" for k in result.killers[:3])
+                note += f"; {verdict.describe()}" if verdict is not None else \
+                    "; not reviewed yet (SHOULD-level code?)"
             elif verdict is not None and verdict.kind == "killed-since":
                 note = (verdict.describe() + " (claimed; the last run did not kill it: "
                         "confirm with --rerun-survivors)")
@@ -198,7 +205,7 @@ def render_survivors(modules: Sequence[ModuleMutants], results: Mapping[str, Mut
     titles = {"open": "Open", "unspecified": "Unspecified (behaviour changes, no clause "
               "fixes it: not killed)", "equivalent": "Equivalent (no behaviour can change)",
               "killed-since": "Killed since",
-              "non-strict": "Killed by NON-STRICT only (review: SHOULD-level code?)"}
+              "non-strict": "Killed by NON-STRICT only, SHOULD-level code (reviewed)"}
     for kind, body in sections.items():
         lines += [f"## {titles[kind]} ({body.count('```diff')})", "", *body]
     return "\n".join(lines) + "\n"

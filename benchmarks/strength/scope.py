@@ -12,8 +12,8 @@ SCOPE_FILE = Path(__file__).with_name("scope.toml")
 @dataclass(frozen=True)
 class ModuleScope:
     path: str                    # relative to the repository root
-    tier: str                    # "policy" or "app"
-    clauses: tuple[str, ...]     # clause families run first against its mutants
+    tier: str                    # "policy" (target: 0 open survivors), "app", "service", "glue"
+    fresh: bool = False          # the harness imports it: restart the resident per mutant
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Scope:
 
 def load_scope(path: Path = SCOPE_FILE) -> Scope:
     data = tomllib.loads(path.read_text())
-    modules = tuple(ModuleScope(m["path"], m["tier"], tuple(m.get("clauses", ())))
+    modules = tuple(ModuleScope(m["path"], m["tier"], bool(m.get("fresh", False)))
                     for m in data["module"])
     ops = data["operators"]
     return Scope(modules, tuple(ops["names"]), int(ops.get("per_site", 1)))

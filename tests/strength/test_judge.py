@@ -8,8 +8,6 @@ from benchmarks.strength.judge import (
     RUN_FAILED,
     SURVIVED,
     TIMEOUT,
-    Judgement,
-    combine,
     judge,
 )
 
@@ -52,12 +50,3 @@ def test_timeout_and_missing_results_kill() -> None:
     assert judge(BASE, {}, exit_code=0, timed_out=True).status == TIMEOUT
     assert judge(BASE, {}, exit_code=3).status == RUN_FAILED
     assert judge(BASE, {}, exit_code=0).status == SURVIVED
-
-
-def test_combine_prefers_a_kill_then_non_strict() -> None:
-    survived, soft = Judgement(SURVIVED), Judgement(KILLED_NON_STRICT, ("x",))
-    killed = Judgement(KILLED, ("y",))
-    assert combine(survived, killed) is killed
-    assert combine(soft, killed) is killed
-    assert combine(soft, survived) is soft
-    assert combine(survived, Judgement(SURVIVED)).status == SURVIVED

@@ -87,7 +87,7 @@ def test_run_order_takes_modules_in_turn_and_budget_parsing() -> None:
     from benchmarks.strength.mutants import Mutant
     from benchmarks.strength.scope import ModuleScope
 
-    a, b = ModuleScope("a.py", "policy", ()), ModuleScope("b.py", "app", ())
+    a, b = ModuleScope("a.py", "policy"), ModuleScope("b.py", "app")
     plan = {"a.py": [Mutant("a.py", "op", i, i, 0, 0) for i in range(3)],
             "b.py": [Mutant("b.py", "op", 0, 1, 0, 0)]}
     order = [(m.path, x.occurrence) for m, x in run_order((a, b), plan)]
@@ -98,3 +98,14 @@ def test_run_order_takes_modules_in_turn_and_budget_parsing() -> None:
         (1800, 90, 5400)
     with pytest.raises(argparse.ArgumentTypeError):
         parse_duration("soon")
+
+
+def test_the_scope_is_all_of_sandbox() -> None:
+    """The kill rate is reported over all of sandbox/: every module with code is in
+    scope.toml (the package __init__ files hold no code a mutant could change)."""
+    from benchmarks.strength.scope import load_scope
+
+    root = Path(__file__).resolve().parents[2]
+    modules = {p.relative_to(root).as_posix() for p in (root / "sandbox").rglob("*.py")
+               if p.name != "__init__.py"}
+    assert modules == {m.path for m in load_scope().modules}
