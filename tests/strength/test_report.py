@@ -36,7 +36,8 @@ RESULTS = {
     "s2": result("s2", "killed", module="sandbox/app/socket.py", first="killed-non-strict"),
 }
 VERDICTS = {"k2": Verdict("k2", "equivalent", "the branch is unreachable"),
-            "k3": Verdict("k3", "open", "DST-6")}
+            "k3": Verdict("k3", "open", "DST-6"),
+            "k5": Verdict("k5", "should-level", "only the errno (SHOULD) changes")}
 
 
 def test_classify() -> None:
@@ -47,6 +48,13 @@ def test_classify() -> None:
 
 def test_survivor_without_verdict_is_open() -> None:
     assert classify(result("x", "survived"), None) == "open"
+
+
+def test_a_non_strict_kill_counts_only_once_reviewed_as_should_level() -> None:
+    soft = result("x", "killed-non-strict", killers=("test_api.py::errno",))
+    assert classify(soft, None) == "open"
+    assert classify(soft, Verdict("x", "equivalent", "no")) == "open"
+    assert classify(soft, Verdict("x", "should-level", "the errno only")) == "non-strict"
 
 
 def test_tally_counts_and_rate() -> None:
