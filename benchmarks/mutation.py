@@ -103,15 +103,17 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
     mutated = mutated_source(source, mutant)
     started = time.monotonic()
     for tries in (1, 2):
+        # a second try after a hang gets twice the time: a loaded machine slows a run
+        # that is not hung, and a timeout counts as a kill only when it holds twice
         with resident.tree.mutated(module.path, mutated):
-            outcomes, ended = _run_on_disk(resident, module, first, timeout)
+            outcomes, ended = _run_on_disk(resident, module, first, timeout * tries)
         if ended != "ok":
             resident.restart()      # the original is back on disk: a true baseline
         elif module.fresh:
             resident.respawn()      # the original is back on disk: the next mutant's start
-        if ended != "died":
+        if ended not in ("died", "timeout"):
             break
-        if tries == 2:
+        if tries == 2 and ended == "died":
             raise ResidentError(f"the resident catalogue died twice on {mutant.key}; "
                                 f"see {resident.log}")
     verdict = judge(resident.baseline, outcomes, exit_code=0 if outcomes else 1,
