@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.leaks import fresh_events
 from conformance.remote import Attempt, Remote, attempt
 from conformance.verdict import (
     judge_allowed,
@@ -303,7 +304,8 @@ def check_reached_or_refused(instance: Any, verdict: Any, world: World,
     if means:
         verdict.expect(means, case.port, case.proto)
     seen = {e.seq for e in hits}
-    elsewhere = [e for e in verdict.events(port=case.port, proto=case.proto)
+    # fresh: a late close of an earlier case's connection is not this case's traffic
+    elsewhere = [e for e in fresh_events(verdict.events(port=case.port, proto=case.proto))
                  if e.seq not in seen]
     if not elsewhere:
         verdict.nothing_lost()   # "nothing else was dialled" needs a world that lost nothing
