@@ -17,7 +17,10 @@ def _echo(world) -> str:
 
 
 @pytest.mark.clause("APP-1", "MUST")
-def test_same_app_carries_on(instances, verdict, world):
+@pytest.mark.parametrize("first_instance", ["lives", "ended"])
+def test_same_app_carries_on(first_instance, instances, verdict, world):
+    """"ended": the first instance is gone before the second unpickles (a request that
+    stored its socket and finished), so the connection must outlive the instance."""
     first, second = instances.start("app-a"), instances.start("app-a")
     sock = first.module("socket").call("create_connection", (_echo(world), 7), 5)
     sock.call("sendall", b"one")
@@ -25,11 +28,14 @@ def test_same_app_carries_on(instances, verdict, world):
     pickled = attempt(first.pickle, sock)
     verdict.check(pickled.ok, name="pickle", expected="the socket pickles",
                   observed=pickled.describe())
+    if first_instance == "ended":
+        first.close()
     moved = second.unpickle(pickled.value)
     moved.call("sendall", b"two")
     second_echo = moved.call("recv", 16)
     moved.call("close")
-    attempt(sock.call, "close")
+    if first_instance == "lives":
+        attempt(sock.call, "close")
     verdict.check(bytes(first_echo) == b"one" and bytes(second_echo) == b"two", name="echo",
                   expected="b'one' then b'two' echoed", observed=f"{first_echo!r} {second_echo!r}")
     connects = verdict.events(address=_echo(world), port=7, proto="tcp", kind="connect")
