@@ -118,6 +118,20 @@ def test_getsockname_before_connect(fam, proto, instance, verdict):
 
 @pytest.mark.clause("API-2", "MUST")
 @pytest.mark.parametrize("proto", ["tcp", "udp"])
+def test_getpeername_of_an_unconnected_socket_raises(proto, instance, verdict, world):
+    """An unconnected socket has no peer: getpeername raises socket.error (ENOTCONN on
+    Linux), also for a UDP socket that has sent a datagram with sendto."""
+    socket = instance.module("socket")
+    sock = new_socket(socket, "ipv4", proto)
+    if proto == "udp":
+        sock.call("sendto", b"no peer for all that", (address_of(world, "public-echo"), 7))
+    tried = attempt(sock.call, "getpeername")
+    sock.call("close")
+    verdict.raised(tried, socket_error=True)
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
 def test_recv_into(proto, instance, verdict, world):
     socket = instance.module("socket")
     buf = instance.builtins().call("bytearray", 32)
@@ -232,6 +246,21 @@ def test_reset_by_peer_raises_on_read(method, instance, verdict, world):
         tried = attempt(sock.call, method, *args)
     attempt(sock.call, "close")
     verdict.raised(tried, socket_error=True, timeout=False)
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_getpeername_after_a_reset_raises(instance, verdict, world):
+    """Once the peer's reset has shown (at a read, or already at connect) the socket is
+    no longer connected, so getpeername raises socket.error (ENOTCONN on Linux)."""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    read = attempt(sock.call, "connect", (address_of(world, "public-echo"), 2001))
+    if read.ok:   # the reset may already show at connect
+        read = attempt(sock.call, "recv", 16)
+    tried = attempt(sock.call, "getpeername")
+    sock.call("close")
+    verdict.raised(read, socket_error=True, timeout=False)
+    verdict.raised(tried, socket_error=True)
 
 
 @pytest.mark.clause("API-2", "MUST")

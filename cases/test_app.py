@@ -45,6 +45,33 @@ def test_same_app_carries_on(first_instance, instances, verdict, world):
 
 
 @pytest.mark.clause("APP-1", "MUST")
+def test_same_app_unpickles_a_socket_never_connected(instances, verdict, world):
+    """A socket pickled before it was connected unpickles in another instance of the
+    app, where it can then be connected and used like any new socket."""
+    first, second = instances.start("app-a"), instances.start("app-a")
+    socket = first.module("socket")
+    sock = socket.call("socket", socket.AF_INET, socket.SOCK_STREAM)
+    pickled = attempt(first.pickle, sock)
+    verdict.check(pickled.ok, name="pickle", expected="the socket pickles",
+                  observed=pickled.describe())
+    moved = attempt(second.unpickle, pickled.value)
+
+    def roundtrip() -> bytes:
+        moved.value.call("settimeout", 5.0)
+        moved.value.call("connect", (_echo(world), 7))
+        moved.value.call("sendall", b"new here")
+        return bytes(moved.value.call("recv", 16))
+
+    used = attempt(roundtrip) if moved.ok else moved
+    if moved.ok:
+        attempt(moved.value.call, "close")
+    attempt(sock.call, "close")
+    verdict.check(used.ok and used.value == b"new here", name="used",
+                  expected="unpickled, it connects and b'new here' is echoed",
+                  observed=used.describe())
+
+
+@pytest.mark.clause("APP-1", "MUST")
 def test_same_app_carries_on_connected_udp(instances, verdict, world):
     """A connected UDP socket keeps its peer across the pickle: getpeername names
     it and send() needs no address in the other instance."""
