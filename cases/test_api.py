@@ -210,30 +210,36 @@ def test_udp_sendto_recvfrom(fam, instance, verdict, world):
 
 
 @pytest.mark.clause("API-2", "MUST")
-@pytest.mark.parametrize("proto", ["tcp", "udp"])
-def test_recvfrom_into(proto, instance, verdict, world):
-    """recvfrom_into with its default size fills the buffer with what arrived (a whole
-    datagram on UDP) and names the datagram's source; on TCP only the bytes count."""
+@pytest.mark.parametrize(("method", "proto"), [("recvfrom", "tcp"), ("recvfrom_into", "tcp"),
+                                               ("recvfrom_into", "udp")])
+def test_recvfrom_and_recvfrom_into(method, proto, instance, verdict, world):
+    """recvfrom and recvfrom_into with their defaults (no flags; for recvfrom_into, the
+    buffer's size) take what arrived: a whole datagram on UDP, with its source; on TCP
+    only the bytes count. (recvfrom on UDP: test_udp_sendto_recvfrom.)"""
     address = address_of(world, "public-echo")
     socket = instance.module("socket")
     buf = instance.builtins().call("bytearray", 64)
     sock = new_socket(socket, "ipv4", proto)
-    payload = f"recvfrom_into over {proto}".encode()
+    payload = f"{method} over {proto}".encode()
     if proto == "tcp":
         sock.call("connect", (address, 7))
         sock.call("sendall", payload)
     else:
         sock.call("sendto", payload, (address, 7))
-    count, source = sock.call("recvfrom_into", buf)
-    got = bytes(instance.builtins().call("bytes", buf))[:count]
+    if method == "recvfrom":
+        data, source = sock.call("recvfrom", 64)
+        got = bytes(data)
+    else:
+        count, source = sock.call("recvfrom_into", buf)
+        got = bytes(instance.builtins().call("bytes", buf))[:count]
     sock.call("close")
     if proto == "tcp":
-        verdict.check(count > 0 and got == payload[:count], name="recvfrom_into",
-                      expected=f"a prefix of {payload!r}", observed=f"{count}: {got!r}")
+        verdict.check(len(got) > 0 and got == payload[:len(got)], name=method,
+                      expected=f"a prefix of {payload!r}", observed=repr(got))
     else:
-        verdict.check(got == payload and tuple(source[:2]) == (address, 7),
-                      name="recvfrom_into", expected=f"{payload!r} from ({address}, 7)",
-                      observed=f"{count}: {got!r} from {source!r}")
+        verdict.check(got == payload and tuple(source[:2]) == (address, 7), name=method,
+                      expected=f"{payload!r} from ({address}, 7)",
+                      observed=f"{got!r} from {source!r}")
 
 
 @pytest.mark.clause("API-2", "MUST")
