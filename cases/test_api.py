@@ -104,16 +104,79 @@ def test_getsockname_of_a_connected_socket_has_its_port(fam, instance, verdict, 
 
 
 @pytest.mark.clause("API-2", "MUST")
-def test_recv_into(instance, verdict, world):
+@pytest.mark.parametrize(("fam", "proto"), [("ipv4", "tcp"), ("ipv6", "tcp"), ("ipv4", "udp")])
+def test_getsockname_before_connect(fam, proto, instance, verdict):
+    """A socket that is neither bound nor connected has the wildcard address and port 0
+    as its own (the Python socket reference: getsockname is the socket's own address)."""
+    socket = instance.module("socket")
+    sock = new_socket(socket, fam, proto)
+    local = sock.call("getsockname")
+    sock.call("close")
+    want = ("0.0.0.0", 0) if fam == "ipv4" else ("::", 0, 0, 0)
+    verdict.check(tuple(local) == want, name="getsockname", expected=repr(want),
+                  observed=repr(local))
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
+def test_getpeername_of_an_unconnected_socket_raises(proto, instance, verdict, world):
+    """An unconnected socket has no peer: getpeername raises socket.error (ENOTCONN on
+    Linux), also for a UDP socket that has sent a datagram with sendto."""
+    socket = instance.module("socket")
+    sock = new_socket(socket, "ipv4", proto)
+    if proto == "udp":
+        sock.call("sendto", b"no peer for all that", (address_of(world, "public-echo"), 7))
+    tried = attempt(sock.call, "getpeername")
+    sock.call("close")
+    verdict.raised(tried, socket_error=True)
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
+def test_recv_into(proto, instance, verdict, world):
+    """Without nbytes, recv_into fills up to the buffer's size: a whole datagram on UDP,
+    at least some of the bytes on TCP (a stream may hand them over in parts)."""
     socket = instance.module("socket")
     buf = instance.builtins().call("bytearray", 32)
-    sock = socket.call("create_connection", (address_of(world, "public-echo"), 7), 5)
+    sock = new_socket(socket, "ipv4", proto)
+    sock.call("connect", (address_of(world, "public-echo"), 7))
     sock.call("sendall", b"recv_into works")
     count = sock.call("recv_into", buf)
     got = bytes(instance.builtins().call("bytes", buf))
     sock.call("close")
-    verdict.check(got[:count] == b"recv_into works"[:count] and count > 0, name="recv_into",
-                  expected="the bytes land in the buffer", observed=f"{count}: {got!r}")
+    least = 15 if proto == "udp" else 1
+    verdict.check(got[:count] == b"recv_into works"[:count] and count >= least,
+                  name="recv_into", expected=f"at least {least} of the bytes land in the buffer",
+                  observed=f"{count}: {got!r}")
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_socket_on_descriptor_zero(instance, verdict, world):
+    """A program that closed its stdin gets descriptor 0 for its next socket (the
+    lowest free one), and that socket works like any other. Descriptor 0 goes back to
+    /dev/null afterwards, as the instance had it."""
+    os = instance.module("os")
+    socket = instance.module("socket")
+    os.call("close", 0)
+    try:
+        sock = new_socket(socket)
+        fileno = sock.call("fileno")
+
+        def roundtrip() -> bytes:
+            sock.call("connect", (address_of(world, "public-echo"), 7))
+            sock.call("sendall", b"on descriptor 0")
+            return bytes(sock.call("recv", 64))
+
+        echoed = attempt(roundtrip)
+        sock.call("close")
+    finally:
+        devnull = os.call("open", os.devnull, os.O_RDONLY)
+        if devnull != 0:
+            os.call("dup2", devnull, 0)
+            os.call("close", devnull)
+    verdict.check(echoed.ok and echoed.value == b"on descriptor 0", name="echo",
+                  expected="connect, sendall and recv work on the socket",
+                  observed=f"fileno {fileno}: {echoed.describe()}")
 
 
 @pytest.mark.clause("API-2", "MUST")
@@ -148,15 +211,80 @@ def test_udp_sendto_recvfrom(fam, instance, verdict, world):
 
 
 @pytest.mark.clause("API-2", "MUST")
-def test_udp_connected_send_recv(instance, verdict, world):
+@pytest.mark.parametrize(("method", "proto"), [("recvfrom", "tcp"), ("recvfrom_into", "tcp"),
+                                               ("recvfrom_into", "udp")])
+def test_recvfrom_and_recvfrom_into(method, proto, instance, verdict, world):
+    """recvfrom and recvfrom_into with their defaults (no flags; for recvfrom_into, the
+    buffer's size) take what arrived: a whole datagram on UDP, with its source; on TCP
+    only the bytes count. (recvfrom on UDP: test_udp_sendto_recvfrom.)"""
+    address = address_of(world, "public-echo")
+    socket = instance.module("socket")
+    buf = instance.builtins().call("bytearray", 64)
+    sock = new_socket(socket, "ipv4", proto)
+    payload = f"{method} over {proto}".encode()
+    if proto == "tcp":
+        sock.call("connect", (address, 7))
+        sock.call("sendall", payload)
+    else:
+        sock.call("sendto", payload, (address, 7))
+    if method == "recvfrom":
+        data, source = sock.call("recvfrom", 64)
+        got = bytes(data)
+    else:
+        count, source = sock.call("recvfrom_into", buf)
+        got = bytes(instance.builtins().call("bytes", buf))[:count]
+    sock.call("close")
+    if proto == "tcp":
+        verdict.check(len(got) > 0 and got == payload[:len(got)], name=method,
+                      expected=f"a prefix of {payload!r}", observed=repr(got))
+    else:
+        verdict.check(got == payload and tuple(source[:2]) == (address, 7), name=method,
+                      expected=f"{payload!r} from ({address}, 7)",
+                      observed=f"{got!r} from {source!r}")
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("method", ["recv", "recv_into"])
+def test_reset_by_peer_raises_on_read(method, instance, verdict, world):
+    """The world's reset endpoint answers a connection with RST: the Python socket
+    reference raises ConnectionResetError, which a read must not pass off as EOF.
+    (A sandbox that learns of the reset before its connect returns may raise there.)"""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    tried = attempt(sock.call, "connect", (address_of(world, "public-echo"), 2001))
+    if tried.ok:
+        args = (instance.builtins().call("bytearray", 16),) if method == "recv_into" else (16,)
+        tried = attempt(sock.call, method, *args)
+    attempt(sock.call, "close")
+    verdict.raised(tried, socket_error=True, timeout=False)
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_getpeername_after_a_reset_raises(instance, verdict, world):
+    """Once the peer's reset has shown (at a read, or already at connect) the socket is
+    no longer connected, so getpeername raises socket.error (ENOTCONN on Linux)."""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    read = attempt(sock.call, "connect", (address_of(world, "public-echo"), 2001))
+    if read.ok:   # the reset may already show at connect
+        read = attempt(sock.call, "recv", 16)
+    tried = attempt(sock.call, "getpeername")
+    sock.call("close")
+    verdict.raised(read, socket_error=True, timeout=False)
+    verdict.raised(tried, socket_error=True)
+
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("send", ["send", "sendall"])
+def test_udp_connected_send_recv(send, instance, verdict, world):
     socket = instance.module("socket")
     sock = new_socket(socket, "ipv4", "udp")
     sock.call("connect", (address_of(world, "public-echo"), 7))
-    sock.call("send", b"connected datagram")
+    sock.call(send, b"connected datagram")
     data = sock.call("recv", 2048)
     sock.call("close")
     verdict.check(bytes(data) == b"connected datagram", name="udp-connected",
-                  expected="send/recv on a connected UDP socket", observed=repr(data))
+                  expected=f"{send}/recv on a connected UDP socket", observed=repr(data))
 
 
 @pytest.mark.clause("API-2", "MUST")
@@ -197,6 +325,18 @@ def test_bulk_4mib_download_by_digest(instance, verdict, world):
                   expected=f"{body.size} bytes sha256={want[:16]}...",
                   observed=f"{got.nbytes} bytes sha256={got.sha256[:16]}... after "
                            f"{header[:40]!r}")
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_create_connection_refused_raises_the_error(instance, verdict, world):
+    """Nothing listens on port 3 of the echo host (no service, no canary), so every
+    address of the name refuses, and create_connection raises the refusal (the Python
+    socket reference: the error of the last attempt), ConnectionRefusedError."""
+    socket = instance.module("socket")
+    tried = attempt(socket.call, "create_connection", (ECHO_NAME, 3), 5)
+    if tried.ok:
+        tried.value.call("close")
+    verdict.raised(tried, errno="ECONNREFUSED", socket_error=True)
 
 
 @pytest.mark.clause("API-2", "MUST")
@@ -288,6 +428,48 @@ def test_setblocking(instance, verdict, world):
 
 
 @pytest.mark.clause("API-3", "MUST")
+@pytest.mark.parametrize("proto", ["tcp", "udp"])
+def test_sock_nonblock_type_makes_a_nonblocking_socket(proto, instance, verdict):
+    """SOCK_NONBLOCK in the type is setblocking(False) from the start (the Python socket
+    reference: such a socket's gettimeout() is 0.0)."""
+    socket = instance.module("socket")
+    flag = attempt(getattr, socket, "SOCK_NONBLOCK")
+    if flag.raised:
+        raise Unsupported(f"the module has no SOCK_NONBLOCK ({flag.describe()})")
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    sock = socket.call("socket", socket.AF_INET, kind | flag.value)
+    got = sock.call("gettimeout")
+    sock.call("close")
+    verdict.check(got == 0.0, name="gettimeout", expected="0.0", observed=repr(got))
+
+
+@pytest.mark.clause("API-3", "MUST")
+def test_nonblocking_connect_then_data(instance, verdict, world):
+    """After setblocking(False), connect either completes at once or raises EINPROGRESS
+    while the handshake goes on (the Python socket reference: non-blocking operations
+    fail if they cannot complete at once); the connection is made either way, so once
+    the socket blocks again it carries data (what asyncio's sock_connect relies on)."""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    sock.call("setblocking", False)
+    opened = attempt(sock.call, "connect", (address_of(world, "public-echo"), 7))
+    sock.call("settimeout", 5.0)
+
+    def roundtrip() -> bytes:
+        sock.call("sendall", b"after a non-blocking connect")
+        return bytes(sock.call("recv", 64))
+
+    echoed = attempt(roundtrip)
+    sock.call("close")
+    verdict.check(opened.ok or (opened.error is not None
+                                and opened.error.has_errno("EINPROGRESS")), name="connect",
+                  expected="connect returns, or raises EINPROGRESS", observed=opened.describe())
+    verdict.check(echoed.ok and echoed.value == b"after a non-blocking connect", name="echo",
+                  expected="the echo comes back once the socket blocks again",
+                  observed=echoed.describe())
+
+
+@pytest.mark.clause("API-3", "MUST")
 def test_setdefaulttimeout_applies_to_new_sockets(instance, verdict):
     socket = instance.module("socket")
     socket.call("setdefaulttimeout", 0.7)
@@ -321,12 +503,16 @@ def test_create_connection_timeout_argument(instance, verdict, world):
 def test_getaddrinfo_both_families(instance, verdict, world):
     host = world.data.host("public-echo")
     socket = instance.module("socket")
-    infos = socket.call("getaddrinfo", ECHO_NAME, 7, 0, socket.SOCK_STREAM)
+    infos = socket.call("getaddrinfo", ECHO_NAME, 7)   # the defaults: every family and type
     found = {tuple(i[4]) for i in infos}
     v4 = [sa for sa in found if sa[0] == host.ipv4[0]]
     v6 = [sa for sa in found if sa[0] == host.ipv6[0]]
+    kinds = {int(i[1]) for i in infos}
     verdict.check(bool(v4) and bool(v6), name="answers",
                   expected=f"{host.ipv4[0]} and {host.ipv6[0]}", observed=repr(sorted(found)))
+    # the Python socket reference: zero for family, type and proto selects the full range
+    verdict.check({int(socket.SOCK_STREAM), int(socket.SOCK_DGRAM)} <= kinds, name="types",
+                  expected="SOCK_STREAM and SOCK_DGRAM answers", observed=repr(sorted(kinds)))
     verdict.check(all(len(sa) == 2 for sa in v4) and all(len(sa) == 4 for sa in v6),
                   name="tuples", expected="IPv4 2-tuples, IPv6 4-tuples",
                   observed=repr(v4 + v6))

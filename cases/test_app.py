@@ -17,7 +17,10 @@ def _echo(world) -> str:
 
 
 @pytest.mark.clause("APP-1", "MUST")
-def test_same_app_carries_on(instances, verdict, world):
+@pytest.mark.parametrize("first_instance", ["lives", "ended"])
+def test_same_app_carries_on(first_instance, instances, verdict, world):
+    """"ended": the first instance is gone before the second unpickles (a request that
+    stored its socket and finished), so the connection must outlive the instance."""
     first, second = instances.start("app-a"), instances.start("app-a")
     sock = first.module("socket").call("create_connection", (_echo(world), 7), 5)
     sock.call("sendall", b"one")
@@ -25,17 +28,47 @@ def test_same_app_carries_on(instances, verdict, world):
     pickled = attempt(first.pickle, sock)
     verdict.check(pickled.ok, name="pickle", expected="the socket pickles",
                   observed=pickled.describe())
+    if first_instance == "ended":
+        first.close()
     moved = second.unpickle(pickled.value)
     moved.call("sendall", b"two")
     second_echo = moved.call("recv", 16)
     moved.call("close")
-    attempt(sock.call, "close")
+    if first_instance == "lives":
+        attempt(sock.call, "close")
     verdict.check(bytes(first_echo) == b"one" and bytes(second_echo) == b"two", name="echo",
                   expected="b'one' then b'two' echoed", observed=f"{first_echo!r} {second_echo!r}")
     connects = verdict.events(address=_echo(world), port=7, proto="tcp", kind="connect")
     verdict.check(len(connects) == 1, name="one-connection",
                   expected="the peer saw one connection", observed=f"{len(connects)} connects")
     verdict.delivered(6, hashlib.sha256(b"onetwo").hexdigest(), address=_echo(world), port=7)
+
+
+@pytest.mark.clause("APP-1", "MUST")
+def test_same_app_unpickles_a_socket_never_connected(instances, verdict, world):
+    """A socket pickled before it was connected unpickles in another instance of the
+    app, where it can then be connected and used like any new socket."""
+    first, second = instances.start("app-a"), instances.start("app-a")
+    socket = first.module("socket")
+    sock = socket.call("socket", socket.AF_INET, socket.SOCK_STREAM)
+    pickled = attempt(first.pickle, sock)
+    verdict.check(pickled.ok, name="pickle", expected="the socket pickles",
+                  observed=pickled.describe())
+    moved = attempt(second.unpickle, pickled.value)
+
+    def roundtrip() -> bytes:
+        moved.value.call("settimeout", 5.0)
+        moved.value.call("connect", (_echo(world), 7))
+        moved.value.call("sendall", b"new here")
+        return bytes(moved.value.call("recv", 16))
+
+    used = attempt(roundtrip) if moved.ok else moved
+    if moved.ok:
+        attempt(moved.value.call, "close")
+    attempt(sock.call, "close")
+    verdict.check(used.ok and used.value == b"new here", name="used",
+                  expected="unpickled, it connects and b'new here' is echoed",
+                  observed=used.describe())
 
 
 @pytest.mark.clause("APP-1", "MUST")

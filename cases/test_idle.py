@@ -76,3 +76,30 @@ def test_reclaimed_after_long_idle_recorded(clock, instance, verdict, world):
     verdict.check(tried.raised, name="reclaimed",
                   expected="(recorded) whether the socket was reclaimed after 10.5 idle minutes",
                   observed=tried.describe())
+
+
+@pytest.mark.clause("IDLE-3", "MUST")
+@pytest.mark.parametrize("method", ["recv", "recv_into"])
+def test_read_after_long_idle_times_out_or_raises(method, clock, instance, verdict, world):
+    """A read with nothing to read after the long idle: a live socket times out after
+    its timeout, a reclaimed one raises socket.error at once. An end of stream (b'' or
+    0) is neither: the peer never closed, so it would be a silent lie."""
+    sock = instance.module("socket").call(
+        "create_connection", (world.data.host("public-echo").ipv4[0], 7), 5)
+    buf = instance.builtins().call("bytearray", 64)
+
+    def read():
+        return sock.call(method, buf) if method == "recv_into" else sock.call(method, 64)
+
+    sock.call("sendall", b"start")
+    echoed = read()   # read the same way before the idle as after it
+    sock.call("settimeout", 0.5)
+    clock.advance(10 * MINUTE + 30)
+    tried = attempt(read)
+    attempt(sock.call, "close")
+    error = tried.error
+    timed_out = error is not None and error.is_timeout
+    raised = error is not None and error.is_socket_error and not error.is_timeout
+    verdict.check((timed_out or raised) and tried.elapsed < 5.0, name="no-false-eof",
+                  expected="socket.timeout after 0.5 s, or socket.error at once, within 5 s",
+                  observed=f"before the idle {echoed!r}; after it {tried.describe()}")

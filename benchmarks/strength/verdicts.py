@@ -41,5 +41,8 @@ def load_verdicts(path: Path = VERDICTS_FILE) -> dict[str, Verdict]:
         if kind not in KINDS or not entry.get("key") or not entry.get(KINDS[kind]):
             raise VerdictFileError(f"{path}: survivor #{i + 1} needs key, a verdict among "
                                    f"{sorted(KINDS)} and its field ({entry!r})")
+        if entry["key"] in out:
+            raise VerdictFileError(f"{path}: survivor #{i + 1}: a second verdict on "
+                                   f"{entry['key']}")
         out[entry["key"]] = Verdict(entry["key"], kind, str(entry[KINDS[kind]]))
     return out

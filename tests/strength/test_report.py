@@ -107,6 +107,10 @@ def test_verdict_file(tmp_path: Path) -> None:
     bad.write_text('[[survivor]]\nkey = "k"\nverdict = "equivalent"\n')
     with pytest.raises(VerdictFileError):
         load_verdicts(bad)
+    twice = tmp_path / "twice.toml"
+    twice.write_text(good.read_text() * 2)
+    with pytest.raises(VerdictFileError, match="a second verdict"):
+        load_verdicts(twice)
 
 
 def test_bundled_verdict_file_loads() -> None:
