@@ -33,12 +33,18 @@ import sys
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.strength.judge import KILLED_NON_STRICT, SURVIVED, judge  # noqa: E402
+from benchmarks.strength.judge import (  # noqa: E402
+    KILLED_NON_STRICT,
+    KILLING,
+    SURVIVED,
+    judge,
+)
 from benchmarks.strength.mutants import (  # noqa: E402
     Mutant,
     diff,
@@ -87,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="SESSION",
                         help="also run first the cases that killed mutants in this earlier "
                              "session file (an order, never a filter)")
+    parser.add_argument("--import-session", type=Path, action="append", default=[],
+                        metavar="SESSION",
+                        help="take the results of another session file (same sources) where "
+                             "this one has none or where the other kills and this one did not "
+                             "(runs split between machines or people)")
     parser.add_argument("--nice", type=int, default=10)
     return parser
 
@@ -144,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     session = Session.open(args.state / "session.jsonl")
     started = time.monotonic()
     sources = {m.path: (REPO / m.path).read_text() for m in scope.modules}
+    for other in args.import_session:
+        taken = import_results(session, Session.open(other), sources)
+        print(f"{other}: {taken} result(s) taken", flush=True)
     plan = {m.path: mutants_of(m, sources[m.path], scope.operators, scope.per_site)
             for m in scope.modules}
     interrupted = False
@@ -160,6 +174,26 @@ def main(argv: list[str] | None = None) -> int:
     write_reports(args.report, modules, results, load_verdicts(), _read_timing(args.state))
     print((args.report / "summary.md").read_text())
     return 130 if interrupted else 0
+
+
+RANK = {**{status: 2 for status in KILLING}, KILLED_NON_STRICT: 1, SURVIVED: 0}
+
+
+def import_results(session: Session, other: Session, sources: dict[str, str]) -> int:
+    """Record into `session` the results of `other` for the current sources that it
+    lacks, or that kill where its own did not (a kill by any catalogue run stands:
+    cases are only added). Returns how many were taken."""
+    taken = 0
+    for key, result in other.results.items():
+        source = sources.get(result.module)
+        if source is None or result.source_hash != source_hash(source):
+            continue
+        mine = session.current(key, result.source_hash)
+        if mine is None or RANK.get(result.status, 0) > RANK.get(mine.status, 0):
+            session.record(replace(result, first_status="",
+                                   detail=f"{result.detail} (from {other.path})".strip()))
+            taken += 1
+    return taken
 
 
 def run_selected(args: argparse.Namespace, selected: tuple[ModuleScope, ...],

@@ -109,3 +109,30 @@ def test_the_scope_is_all_of_sandbox() -> None:
     modules = {p.relative_to(root).as_posix() for p in (root / "sandbox").rglob("*.py")
                if p.name != "__init__.py"}
     assert modules == {m.path for m in load_scope().modules}
+
+
+def test_import_takes_missing_results_and_kills_over_survivals(tmp_path: Path) -> None:
+    pytest.importorskip("cosmic_ray", reason="cosmic-ray is the optional extra 'mutation'")
+    from benchmarks.mutation import import_results
+    from benchmarks.strength.mutants import source_hash
+    from benchmarks.strength.session import MutantResult, Session
+
+    source = "X = 1\n"
+    h = source_hash(source)
+
+    def result(key: str, status: str, digest: str = h) -> MutantResult:
+        return MutantResult(key, "sandbox/x.py", status, (), "", 1.0, digest, "")
+
+    mine, theirs = Session(tmp_path / "a.jsonl"), Session(tmp_path / "b.jsonl")
+    for r in (result("survives-here", "survived"), result("killed-here", "killed")):
+        mine.record(r)
+    for r in (result("survives-here", "killed"), result("killed-here", "survived"),
+              result("only-there", "survived"), result("stale", "killed", "other")):
+        theirs.record(r)
+    assert import_results(mine, theirs, {"sandbox/x.py": source}) == 2
+    again = Session.open(tmp_path / "a.jsonl")
+    assert again.results["survives-here"].status == "killed"
+    assert again.results["survives-here"].first_status == "survived"   # killed since
+    assert again.results["killed-here"].status == "killed"
+    assert again.results["only-there"].status == "survived"
+    assert "stale" not in again.results
