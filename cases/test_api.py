@@ -470,18 +470,21 @@ def test_nonblocking_connect_then_data(instance, verdict, world):
 
 
 @pytest.mark.clause("API-3", "MUST")
-def test_setdefaulttimeout_applies_to_new_sockets(instance, verdict):
+@pytest.mark.parametrize("value", [0.7, 0.0])
+def test_setdefaulttimeout_applies_to_new_sockets(value, instance, verdict):
+    """0.0 is a timeout like any other: new sockets start non-blocking."""
     socket = instance.module("socket")
-    socket.call("setdefaulttimeout", 0.7)
     try:
+        set_ = attempt(socket.call, "setdefaulttimeout", value)
         default = socket.call("getdefaulttimeout")
         sock = socket.call("socket", socket.AF_INET, socket.SOCK_STREAM)
         inherited = sock.call("gettimeout")
         sock.call("close")
     finally:
         socket.call("setdefaulttimeout", None)
-    verdict.check(default == 0.7 and inherited == 0.7, name="default-timeout",
-                  expected="getdefaulttimeout() and a new socket's gettimeout() are 0.7",
+    verdict.succeeded(set_)
+    verdict.check(default == value and inherited == value, name="default-timeout",
+                  expected=f"getdefaulttimeout() and a new socket's gettimeout() are {value}",
                   observed=f"{default!r}, {inherited!r}")
 
 

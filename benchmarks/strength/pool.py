@@ -58,9 +58,12 @@ class ResidentCatalogue:
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         env = {**self.tree.env(), CONTROL_ENV: f"{to_child_r},{from_child_w}"}
-        # --adapter, not --candidate reference: an installed package registers the
-        # reference under its own name (gae_sockets_sandbox), which is the work tree
+        # --adapter, not --candidate reference, and --cases: an installed package
+        # registers the reference and the catalogue under names of their own
+        # (gae_sockets_sandbox, gae_sockets_catalogue), which point at the checkout it
+        # was installed from, not necessarily this copy's (a worktree's new cases)
         argv = [sys.executable, "-m", "conformance", "run", "--adapter", REFERENCE,
+                "--cases", str(self.tree.root / "cases"),
                 "--report", str(self.tree.root.parent / "resident-report"), "-q",
                 "-p", "benchmarks.strength.resident"]
         with self.log.open("ab") as log:
