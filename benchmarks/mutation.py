@@ -42,7 +42,9 @@ sys.path.insert(0, str(REPO))
 from benchmarks.strength.judge import (  # noqa: E402
     KILLED_NON_STRICT,
     KILLING,
+    RUN_FAILED,
     SURVIVED,
+    Judgement,
     judge,
 )
 from benchmarks.strength.mutants import (  # noqa: E402
@@ -122,16 +124,29 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
             resident.restart()      # the original is back on disk: a true baseline
         elif module.fresh:
             resident.respawn()      # the original is back on disk: the next mutant's start
-        if ended not in ("died", "timeout"):
+        if ended == "ok" and cut_short(resident.baseline, outcomes):
+            ended = "incomplete"    # tried again: a run cut short once is no verdict yet
+        if ended not in ("died", "timeout", "incomplete"):
             break
         if tries == 2 and ended == "died":
             raise ResidentError(f"the resident catalogue died twice on {mutant.key}; "
                                 f"see {resident.log}")
-    verdict = judge(resident.baseline, outcomes, exit_code=0 if outcomes else 1,
-                    timed_out=ended == "timeout")
+    if ended == "incomplete":
+        verdict = Judgement(RUN_FAILED, detail="the run ended twice without a kill before "
+                                               "every case had run")
+    else:
+        verdict = judge(resident.baseline, outcomes, exit_code=0 if outcomes else 1,
+                        timed_out=ended == "timeout")
     return MutantResult(mutant.key, module.path, verdict.status, verdict.killers,
                         verdict.detail, round(time.monotonic() - started, 2),
                         source_hash(source), diff(source, mutated, module.path), 1)
+
+
+def cut_short(baseline: dict[str, str], outcomes: dict[str, str]) -> bool:
+    """A run that ended without a kill before every case of the baseline had run (a
+    crashed session): no case saw the mutant, and the catalogue did not finish either."""
+    return bool(outcomes) and not judge(baseline, outcomes, exit_code=0).killed and \
+        not set(baseline) <= set(outcomes)
 
 
 def _run_on_disk(resident: ResidentCatalogue, module: ModuleScope, first: list[str],

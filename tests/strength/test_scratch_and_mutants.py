@@ -136,3 +136,14 @@ def test_import_takes_missing_results_and_kills_over_survivals(tmp_path: Path) -
     assert again.results["killed-here"].status == "killed"
     assert again.results["only-there"].status == "survived"
     assert "stale" not in again.results
+
+
+def test_a_run_cut_short_without_a_kill_is_no_verdict() -> None:
+    pytest.importorskip("cosmic_ray", reason="cosmic-ray is the optional extra 'mutation'")
+    from benchmarks.mutation import cut_short
+
+    base = {"a": "PASS", "b": "PASS", "c": "PASS"}
+    assert cut_short(base, {"a": "PASS"})                      # ended early, nothing failed
+    assert not cut_short(base, {"a": "FAIL"})                  # stopped at its kill
+    assert not cut_short(base, dict(base))                     # every case ran
+    assert not cut_short(base, {})                             # no results: judged elsewhere
