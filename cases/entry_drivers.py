@@ -24,6 +24,7 @@ TIMEOUT = 3.0
 MSG_FASTOPEN = 0x20000000          # Linux; Python 2.7's socket module lacks the name
 SPECIFIC_V4 = ("127.0.0.1", 0)     # BND-1: a specific address (port 0: no clash between workers)
 WILDCARD = ("", 0)                 # BND-2: allowed, so only listen() is asked for
+WILDCARD_PORT = ("", 40123)        # BND-1: no specific address, but a non-zero port
 
 
 @dataclass
@@ -455,6 +456,11 @@ def http_request_source(aim: Aim) -> Any:
     return http_request(aim, source_address=SPECIFIC_V4)
 
 
+def http_request_source_port(aim: Aim) -> Any:
+    """source_address with the wildcard address but a port: a bind BND-1 refuses too."""
+    return http_request(aim, source_address=WILDCARD_PORT)
+
+
 def urlopen(aim: Aim) -> Any:
     scheme = aim.callable or "http"
     response = aim.keep(aim.module.call("urlopen", f"{scheme}://{aim.host_text}:{aim.port}/",
@@ -535,7 +541,8 @@ DRIVERS: dict[str, Callable[[Aim], Any]] = {
         server_class, server_class_specific, unix_server_class, wsgiref_make_server,
         smtpd_server, asyncore_connect, asyncore_listen, mp_client, mp_listener,
         mp_listener_specific, mp_listener_unix,
-        http_request, http_request_source, urlopen, xmlrpc_call, client_ctor, smtp_source,
+        http_request, http_request_source, http_request_source_port, urlopen, xmlrpc_call,
+        client_ctor, smtp_source,
         ftp_connect, log_socket_handler, log_datagram_handler, log_syslog_stream,
     )
 }

@@ -12,7 +12,7 @@ from conformance.remote import Attempt, attempt
 from fakenet.world import generated_bytes
 
 from .matrix import family, params
-from .probes import address_of, digest, new_socket, run_matrix_case, with_probes
+from .probes import address_of, digest, new_socket, run_matrix_case, with_probes, wrap_tls
 
 ECHO_NAME = "echo.example-public.net"
 FAMILIES = ["ipv4", "ipv6"]
@@ -371,6 +371,71 @@ def test_context_manager_closes(instance, verdict, world):
     verdict.reached(address_of(world, "public-echo"), 7, "tcp", kind="close")
 
 
+@pytest.mark.clause("API-2", "MUST")
+def test_tls_connect_ex_returns_zero_and_names(instance, verdict, world):
+    """An ssl socket wrapped before it connects: connect_ex answers 0 once connected
+    (and handshaken), and its names are the TCP connection's, as with a plain socket."""
+    name = "www.mailhostingcompany.net"
+    address = address_of(world, "public-mail")
+    context = instance.module("ssl").call("create_default_context")
+    tls = context.call("wrap_socket", new_socket(instance.module("socket")),
+                       server_hostname=name)
+    code = attempt(tls.call, "connect_ex", (address, 443))
+    peer = attempt(tls.call, "getpeername")
+    local = attempt(tls.call, "getsockname")
+    attempt(tls.call, "close")
+    verdict.check(code.ok and code.value == 0, name="connect_ex", expected="0",
+                  observed=code.describe())
+    verdict.check(peer.ok and tuple(peer.value) == (address, 443), name="getpeername",
+                  expected=f"({address!r}, 443)", observed=peer.describe())
+    verdict.check(local.ok and isinstance(local.value, tuple) and len(local.value) == 2
+                  and isinstance(local.value[1], int) and local.value[1] != 0,
+                  name="getsockname", expected="(host, a non-zero local port)",
+                  observed=local.describe())
+
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("kind", ["plain", "ssl-wrapped"])
+def test_connect_after_close_raises(kind, instance, verdict, world):
+    """connect on a socket closed before it connected raises (EBADF), for an ssl socket
+    wrapped first as for a plain one, as the standard modules do; nothing is dialled."""
+    socket = instance.module("socket")
+    sock = new_socket(socket)
+    if kind == "ssl-wrapped":
+        context = instance.module("ssl").call("create_default_context")
+        sock = context.call("wrap_socket", sock, server_hostname=ECHO_NAME,
+                            do_handshake_on_connect=False)
+    sock.call("close")
+    address = address_of(world, "public-echo")
+    tried = attempt(sock.call, "connect", (address, 7))
+    hits = verdict.events(address=address, port=7, proto="tcp")
+    verdict.check(tried.error is not None and tried.error.is_socket_error and not hits,
+                  name="raises", expected=f"connect after close raises socket.error and "
+                  f"nothing reaches {address}:7",
+                  observed=f"{tried.describe()}; {len(hits)} journal event(s)")
+
+
+@pytest.mark.clause("API-2", "MUST")
+def test_tls_shutdown_wr_half_closes(instance, verdict, world):
+    """shutdown(SHUT_WR) on an ssl socket drops the TLS layer and half-closes the TCP
+    connection, as the standard ssl socket's does: the read side stays open, so the
+    HTTPS server's answer to the request sent before it still arrives (as raw TLS
+    records, the session being gone), then EOF."""
+    name = "www.mailhostingcompany.net"
+    socket = instance.module("socket")
+    sock = socket.call("create_connection", (address_of(world, "public-mail"), 443), 5)
+    tls = wrap_tls(instance, sock, name)
+    tls.call("sendall", f"GET / HTTP/1.0\r\nHost: {name}\r\n\r\n".encode())
+    shut = attempt(tls.call, "shutdown", socket.SHUT_WR)
+    got = attempt(instance.recv_until_eof, tls)
+    attempt(tls.call, "close")
+    verdict.check(shut.ok and got.ok and got.value.nbytes > 0 and got.value.eof, name="half-close",
+                  expected="shutdown(SHUT_WR) returns, the server's answer still arrives, "
+                           "then EOF",
+                  observed=f"shutdown {shut.describe()}; read "
+                           + (f"{got.value.nbytes} bytes eof={got.value.eof}" if got.ok
+                              else got.describe()))
+
+
 # ---- API-3 ----------------------------------------------------------------------
 # Short timeouts: the clause is about raising socket.timeout within the timeout plus
 # MARGIN, which a short timeout shows as well as a long one, without the wait.
@@ -585,6 +650,24 @@ def test_connect_ex_returns_eacces(family_, host, target, port, instance, verdic
     verdict.check(code.ok and code.value == errno.EACCES and not hits, name="connect_ex",
                   expected=f"connect_ex returns EACCES ({errno.EACCES}) and nothing reaches "
                            f"{address}:{port}",
+                  observed=f"{code.describe()}; {len(hits)} journal event(s)")
+
+
+@pytest.mark.clause("API-5", "SHOULD")
+def test_tls_connect_ex_returns_eacces(instance, verdict, world):
+    """An ssl socket wrapped before it connects: its connect_ex answers the errno as the
+    plain socket's does (the ssl module's own connect_ex returns the code too)."""
+    _, host, target, port = BLOCKED[0]
+    context = instance.module("ssl").call("create_default_context")
+    tls = context.call("wrap_socket", new_socket(instance.module("socket")),
+                       server_hostname="intranet.corp.example", do_handshake_on_connect=False)
+    code = attempt(tls.call, "connect_ex", (target, port))
+    attempt(tls.call, "close")
+    address = address_of(world, host)
+    hits = verdict.events(address=address, port=port, proto="tcp")
+    verdict.check(code.ok and code.value == errno.EACCES and not hits, name="connect_ex",
+                  expected=f"the ssl socket's connect_ex returns EACCES ({errno.EACCES}) and "
+                           f"nothing reaches {address}:{port}",
                   observed=f"{code.describe()}; {len(hits)} journal event(s)")
 
 

@@ -65,3 +65,18 @@ def test_bind_wildcard_then_connect_works(instance, verdict, world):
     verdict.succeeded(bound)
     verdict.check(bytes(echoed) == b"after bind", name="echo", expected="the echo",
                   observed=repr(echoed))
+
+
+@pytest.mark.clause("BND-2", "SHOULD")
+def test_http_client_wildcard_source_address_works(instance, verdict):
+    """http.client's source_address ('', 0) names no address or port either: the request
+    goes through as it does without one (over urlfetch or over a socket)."""
+    name = "www.mailhostingcompany.net"
+    http = instance.module("httplib" if instance.python_major == 2 else "http.client")
+    conn = http.call("HTTPConnection", name, 80, timeout=10, source_address=("", 0))
+    tried = attempt(conn.call, "request", "GET", "/?case=bnd-2-http-client")
+    status = attempt(lambda: conn.call("getresponse").status) if tried.ok else tried
+    attempt(conn.call, "close")
+    verdict.succeeded(tried)
+    verdict.check(status.ok and status.value == 200, name="response", expected="200",
+                  observed=status.describe())

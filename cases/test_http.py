@@ -11,6 +11,9 @@ from __future__ import annotations
 import pytest
 
 from conformance.remote import attempt
+from fakenet.world import generated_bytes
+
+from .probes import digest
 
 HOST = "www.mailhostingcompany.net"
 SIGNATURE = "AppEngine-Google; (+http://code.google.com/appengine; appid: "
@@ -82,3 +85,15 @@ def test_set_applies_socket_restrictions(host, instances, verdict, world):
     address = world.data.host(host).address("ipv4")
     tried = attempt(_get, inst, address, "/?case=http-2-blocked", 3)
     verdict.blocked(tried, address, 80, "tcp")
+
+
+@pytest.mark.clause("HTTP-1", "MUST")
+def test_unset_carries_a_large_response(instances, verdict, world):
+    """A 4 MiB page through urlfetch comes back whole (urlfetch's own limit on a
+    response is 32 MB), checked by digest."""
+    body = next(b for b in world.data.http_bodies if b.size)
+    status, got = _get(_instance(instances, UNSET), HOST, body.path, timeout=30)
+    want = digest(generated_bytes(body.size or 0))
+    verdict.check(status == 200 and digest(got) == want, name="body",
+                  expected=f"200 and the {body.size} bytes sha256={want[:16]}...",
+                  observed=f"{status}, {len(got)} bytes sha256={digest(got)[:16]}...")

@@ -10,7 +10,7 @@ import pytest
 from conformance.adapter import Unsupported
 from conformance.remote import attempt
 
-from .probes import const, new_socket
+from .probes import address_of, const, new_socket, wrap_tls
 
 SUPPORTED = [
     ("SOL_SOCKET", "SO_KEEPALIVE", 1),
@@ -155,6 +155,58 @@ def test_read_only_options_recorded(name, post_181, instance, verdict):
     verdict.check(got.ok and got.value == truthful, name="truthful",
                   expected=f"(recorded) getsockopt({name}) answers {truthful}",
                   observed=got.describe())
+
+
+# An ssl socket over a sandbox socket is the app's socket too: the same options hold,
+# wrapped before it connects (it would then connect itself) as after a handshake.
+TLS_NAME = "www.mailhostingcompany.net"
+TLS_STATES = ["wrapped-unconnected", "connected-then-wrapped"]
+
+
+def _tls_socket(instance, world, state: str):
+    socket = instance.module("socket")
+    if state == "connected-then-wrapped":
+        sock = socket.call("create_connection", (address_of(world, "public-mail"), 443), 5)
+        return wrap_tls(instance, sock, TLS_NAME)
+    context = instance.module("ssl").call("create_default_context")
+    return context.call("wrap_socket", new_socket(socket), server_hostname=TLS_NAME,
+                        do_handshake_on_connect=False)
+
+
+@pytest.mark.clause("OPT-1", "MUST")
+@pytest.mark.parametrize("state", TLS_STATES)
+@pytest.mark.parametrize(("level", "name", "value"), [SUPPORTED[0], SUPPORTED[2]],
+                         ids=[SUPPORTED[0][1], SUPPORTED[2][1]])
+def test_supported_option_on_a_tls_socket(level, name, value, state, post_181, instance,
+                                          verdict, world):
+    tls = _tls_socket(instance, world, state)
+    socket = instance.module("socket")
+    lvl, opt = const(socket, level), const(socket, name)
+    set_ = attempt(tls.call, "setsockopt", lvl, opt, value)
+    got = attempt(tls.call, "getsockopt", lvl, opt)
+    attempt(tls.call, "close")
+    verdict.check(set_.ok, name="set", expected=f"setsockopt({name}) does not raise",
+                  observed=set_.describe())
+    verdict.check(got.ok and isinstance(got.value, int) and not isinstance(got.value, bool),
+                  name="get", expected=f"getsockopt({name}) returns an int",
+                  observed=got.describe())
+
+
+@pytest.mark.clause("OPT-3", "MUST")
+@pytest.mark.parametrize("state", TLS_STATES)
+@pytest.mark.parametrize(("level", "name", "value", "proto"), UNSUPPORTED[:2],
+                         ids=[u[1] for u in UNSUPPORTED[:2]])
+def test_other_option_raises_on_a_tls_socket(level, name, value, proto, state, post_181,
+                                             instance, verdict, world):
+    tls = _tls_socket(instance, world, state)
+    socket = instance.module("socket")
+    lvl, opt = const(socket, level), const(socket, name)
+    got = attempt(_get, tls, lvl, opt, name)
+    set_ = attempt(tls.call, "setsockopt", lvl, opt, value)
+    attempt(tls.call, "close")
+    for what, tried in (("getsockopt", got), ("setsockopt", set_)):
+        verdict.check(tried.error is not None and tried.error.is_socket_error, name=what,
+                      expected=f"{what}({name}) raises socket.error", observed=tried.describe())
 
 
 @pytest.mark.clause("OPT-4", "MUST")

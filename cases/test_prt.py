@@ -54,6 +54,19 @@ def test_other_families_types_protocols_raise(fam, kind, proto, instance, verdic
     verdict.raised(_create(instance, fam, kind, proto))
 
 
+@pytest.mark.clause("PRT-2", "MUST")
+def test_socketpair_through_a_library_module_raises(instance, verdict):
+    """Code calls socketpair through the `socket` name its own module imported, not
+    through sys.modules: ftplib's (a stdlib module that imports socket) refuses the
+    AF_UNIX pair as the module itself does."""
+    library = instance.module("ftplib")
+    tried = attempt(library.socket.call, "socketpair")
+    if tried.ok:
+        for end in tried.value:
+            attempt(end.call, "close")
+    verdict.raised(tried)
+
+
 @pytest.mark.clause("PRT-2", "SHOULD")
 @pytest.mark.parametrize(("fam", "kind", "proto"), REFUSED, ids=REFUSED_IDS)
 def test_refusal_errno(fam, kind, proto, instance, verdict):

@@ -100,12 +100,16 @@ def test_wrap_unconnected_then_connect_by_name(instance, verdict):
     tls = context.call("wrap_socket", new_socket(instance.module("socket")),
                        server_hostname=name)
     connected = attempt(tls.call, "connect", (name, 443))
-    got = None
+    got = peer = None
     if connected.ok:
+        peer = attempt(tls.call, "getpeercert")   # connect did the handshake, as in the stdlib
         tls.call("sendall", f"GET / HTTP/1.0\r\nHost: {name}\r\n\r\n".encode())
         got = attempt(instance.recv_until_eof, tls)
     attempt(tls.call, "close")
     head = bytes(got.value.head) if got is not None and got.ok else b""
+    verdict.check(peer is not None and peer.ok and bool(peer.value), name="verified-at-connect",
+                  expected="right after connect, a verified peer certificate",
+                  observed=peer.describe() if peer is not None else "not connected")
     verdict.check(connected.ok and head.startswith(b"HTTP/1.") and b" 200" in head[:16],
                   name="connect-then-reply", expected="connect by name completes a verified "
                   "handshake and an HTTP 200 comes back over TLS",

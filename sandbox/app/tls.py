@@ -89,13 +89,13 @@ class SandboxSSLSocket(ssl.SSLSocket):
         return super().getsockname() if self._sb() is None else self._sb_name("sockname")
 
     def setsockopt(self, level: int, optname: int, value: Any, optlen: Any = None) -> None:
-        if self._sb() is None:
+        if "_sb_desc" not in self.__dict__:   # options are judged before a connect too
             return super().setsockopt(level, optname, value, *(() if optlen is None else (optlen,)))
         if options.setsockopt_errno(level, optname):
             raise OSError(errno.EACCES, "Permission denied: unsupported socket option")
 
     def getsockopt(self, level: int, optname: int, buflen: int = 0) -> Any:
-        if self._sb() is None:
+        if "_sb_desc" not in self.__dict__:
             return super().getsockopt(level, optname, buflen)
         if (level, optname) in options.TRUTHFUL_READ_ONLY:
             return super().getsockopt(level, optname, buflen)
