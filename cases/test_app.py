@@ -72,6 +72,40 @@ def test_same_app_unpickles_a_socket_never_connected(instances, verdict, world):
 
 
 @pytest.mark.clause("APP-1", "MUST")
+def test_pickle_outlives_an_instance_that_used_it(instances, verdict, world):
+    """The socket belongs to the app, not to the instance that last used it: an
+    instance takes it up, uses it and ends without closing it; another instance of
+    the app unpickles the same pickle and carries on the same connection."""
+    first, second, third = (instances.start("app-a") for _ in range(3))
+    sock = first.module("socket").call("create_connection", (_echo(world), 7), 5)
+    sock.call("sendall", b"one")
+    sock.call("recv", 16)
+    pickled = first.pickle(sock)
+    used = second.unpickle(pickled)
+    used.call("sendall", b"two")
+    second_echo = attempt(used.call, "recv", 16)
+    second.close()
+    moved = attempt(third.unpickle, pickled)
+    third_echo = moved
+    if moved.ok:
+        sock3 = moved.value
+        sock3.call("settimeout", 5.0)
+        third_echo = attempt(lambda: (sock3.call("sendall", b"three"),
+                                      bytes(sock3.call("recv", 16)))[1])
+        attempt(sock3.call, "close")
+    attempt(sock.call, "close")
+    verdict.check(second_echo.ok and bytes(second_echo.value) == b"two", name="second",
+                  expected="b'two' echoed in the second instance", observed=second_echo.describe())
+    verdict.check(third_echo.ok and third_echo.value == b"three", name="third",
+                  expected="after the second instance ended, the third unpickles the socket "
+                           "and b'three' comes back",
+                  observed=third_echo.describe())
+    connects = verdict.events(address=_echo(world), port=7, proto="tcp", kind="connect")
+    verdict.check(len(connects) == 1, name="one-connection",
+                  expected="the peer saw one connection", observed=f"{len(connects)} connects")
+
+
+@pytest.mark.clause("APP-1", "MUST")
 def test_same_app_carries_on_connected_udp(instances, verdict, world):
     """A connected UDP socket keeps its peer across the pickle: getpeername names
     it and send() needs no address in the other instance."""

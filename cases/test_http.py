@@ -8,6 +8,8 @@ at import time or per request is exercised alike."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from conformance.remote import attempt
@@ -64,6 +66,47 @@ def test_unset_goes_through_urlfetch(tls, instances, verdict):
     verdict.check(any(SIGNATURE in a and "app-a" in a for a in agents), name="urlfetch",
                   expected=f"the server saw a User-Agent with {SIGNATURE!r}app-a",
                   observed=f"User-Agents seen: {agents}")
+
+
+APP_AGENT = "conformance-probe/1.0"
+
+
+@pytest.mark.clause("HTTP-1", "MUST")
+@pytest.mark.parametrize(("target", "tls"), [("name", False), ("name", True), ("ipv6", False)],
+                         ids=["http", "https", "http-ipv6-literal"])
+def test_urlfetch_appends_to_the_apps_user_agent(target, tls, instances, verdict, world):
+    """urlfetch *appends* its signature: the app's own User-Agent stays in front.
+    The request it makes is still the app's: method, headers and body arrive as
+    sent (the server answers a POST with the body's length and digest). The
+    connection has http.client's default timeout, the commonest use; the host is
+    a name, or an IPv6 literal (urlfetch dials it as a 4-tuple sockaddr)."""
+    path = f"/?case=http-1-post-{'https' if tls else 'http'}-{target}"
+    host = HOST if target == "name" else world.data.host("public-echo").ipv6[0]
+    body = b"urlfetch carries the body\n" * 40
+    kind, port = ("HTTPSConnection", 443) if tls else ("HTTPConnection", 80)
+    conn = _http_module(_instance(instances, UNSET)).call(kind, host, port)
+    conn.call("request", "POST", path, body,
+              {"User-Agent": APP_AGENT, "X-Conformance-Probe": "kept"})
+    response = conn.call("getresponse")
+    status, answer = response.status, bytes(response.call("read"))
+    conn.call("close")
+    want = f"{len(body)} {hashlib.sha256(body).hexdigest()}\n".encode()
+    verdict.check(status == 200 and answer == want, name="response",
+                  expected=f"200 and {want!r}", observed=f"{status} {answer[:80]!r}")
+    seen = [e.detail for e in verdict.events(kind="http-request")
+            if e.detail.get("target") == path]
+    verdict.check(len(seen) == 1, name="one-request", expected="the server saw one request",
+                  observed=f"{len(seen)} requests")
+    agent = str(seen[0].get("user_agent") or "")
+    verdict.check(agent.startswith(APP_AGENT + " ") and SIGNATURE + "app-a" in agent,
+                  name="appended",
+                  expected=f"User-Agent {APP_AGENT!r}, then {SIGNATURE!r}app-a...",
+                  observed=repr(agent))
+    fields = {str(k).lower(): v for k, v in seen[0].get("headers") or []}
+    verdict.check(seen[0].get("method") == "POST" and fields.get("x-conformance-probe") == "kept"
+                  and seen[0].get("host") is not None, name="request",
+                  expected="a POST with the app's X-Conformance-Probe and Host headers",
+                  observed=f"{seen[0].get('method')} headers {sorted(fields)}")
 
 
 @pytest.mark.clause("HTTP-2", "MUST")
