@@ -670,10 +670,15 @@ def test_connect_ex_returns_eacces(family_, host, target, port, instance, verdic
     sock = new_socket(socket)
     code = attempt(sock.call, "connect_ex", (target, port))
     sock.call("close")
+    _check_connect_ex_eacces(verdict, world, host, port, code, "connect_ex")
+
+
+def _check_connect_ex_eacces(verdict, world, host: str, port: int, code: Attempt,
+                             what: str) -> None:
     address = address_of(world, host)
     hits = verdict.events(address=address, port=port, proto="tcp")
     verdict.check(code.ok and code.value == errno.EACCES and not hits, name="connect_ex",
-                  expected=f"connect_ex returns EACCES ({errno.EACCES}) and nothing reaches "
+                  expected=f"{what} returns EACCES ({errno.EACCES}) and nothing reaches "
                            f"{address}:{port}",
                   observed=f"{code.describe()}; {len(hits)} journal event(s)")
 
@@ -688,12 +693,7 @@ def test_tls_connect_ex_returns_eacces(instance, verdict, world):
                        server_hostname="intranet.corp.example", do_handshake_on_connect=False)
     code = attempt(tls.call, "connect_ex", (target, port))
     attempt(tls.call, "close")
-    address = address_of(world, host)
-    hits = verdict.events(address=address, port=port, proto="tcp")
-    verdict.check(code.ok and code.value == errno.EACCES and not hits, name="connect_ex",
-                  expected=f"the ssl socket's connect_ex returns EACCES ({errno.EACCES}) and "
-                           f"nothing reaches {address}:{port}",
-                  observed=f"{code.describe()}; {len(hits)} journal event(s)")
+    _check_connect_ex_eacces(verdict, world, host, port, code, "the ssl socket's connect_ex")
 
 
 @pytest.mark.clause("API-5", "SHOULD")

@@ -6,22 +6,13 @@ a case none of them fails could not tell a rebinding-safe sandbox from these.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from conformance.adapter import Adapter, CandidateInfo, InstanceSpec
+from tests.catalogue.near_miss import NearMissAdapter
 
 
-class _Rebinder(Adapter):
-    bootstrap = ""
-    summary = ""
-
-    def info(self) -> CandidateInfo:
-        return CandidateInfo(self.bootstrap.split(":")[1].replace("_", "-"), "1", self.summary)
-
-    def instance(self, app_id: str) -> InstanceSpec:
-        return InstanceSpec(argv=[sys.executable, "-s"], bootstrap=self.bootstrap,
-                            pythonpath=[str(Path(__file__).parent)])
+class _Rebinder(NearMissAdapter):
+    folder = Path(__file__).parent
 
 
 class ResolveAgainAdapter(_Rebinder):
