@@ -342,6 +342,20 @@ def test_create_connection_refused_raises_the_error(instance, verdict, world):
     verdict.raised(tried, errno="ECONNREFUSED", socket_error=True)
 
 
+@pytest.mark.clause("API-2", "MUST")
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_connect_ex_returns_the_refusal(fam, instance, verdict, world):
+    """connect_ex to a port of an allowed host where nothing listens (port 3: no
+    service, no canary) returns ECONNREFUSED, the errno the Python reference says it
+    answers instead of raising: not another code."""
+    sock = new_socket(instance.module("socket"), fam)
+    code = attempt(sock.call, "connect_ex", (address_of(world, "public-echo", fam), 3))
+    sock.call("close")
+    verdict.check(code.ok and code.value == errno.ECONNREFUSED, name="connect_ex",
+                  expected=f"connect_ex returns ECONNREFUSED ({errno.ECONNREFUSED})",
+                  observed=code.describe())
+
+
 MANY = 16
 
 

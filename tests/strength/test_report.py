@@ -123,6 +123,7 @@ def test_unspecified_is_its_own_kind_and_not_killed() -> None:
     policy, _ = tally(MODULES, RESULTS, verdicts)
     assert (policy.unspecified, policy.open, policy.equivalent) == (1, 0, 1)
     assert policy.rate == pytest.approx(3 / 4)     # still counted against the rate
+    assert policy.specified_rate == pytest.approx(3 / 3)   # left out of this one
 
 
 def test_killed_with_a_killed_since_verdict_counts_as_killed_since() -> None:
