@@ -318,7 +318,8 @@ def check_reached_or_refused(instance: Any, verdict: Any, world: World,
         verdict.nothing_lost()   # "nothing else was dialled" needs a world that lost nothing
     judgement = judge_reached_or_refused(
         done.decisive, intact=reply is not None and reply.ok and _intact(hits, reply),
-        elsewhere=elsewhere, where=f"{means}:{case.port}/{case.proto}" if means else None)
+        reached=any(_ours(e, case) for e in fresh_events(hits)), elsewhere=elsewhere,
+        where=f"{means}:{case.port}/{case.proto}" if means else None)
     verdict.evidence(case.matrix_evidence(judgement.cell))
     verdict.evidence({"steps": done.steps})
     verdict.record(judgement, case.expected)

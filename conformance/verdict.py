@@ -121,12 +121,13 @@ DIALLED_ERRNOS = ("ECONNREFUSED", "ENETUNREACH", "EHOSTUNREACH", "ETIMEDOUT", "E
 ELSEWHERE = "elsewhere"
 
 
-def judge_reached_or_refused(tried: Attempt, *, intact: bool, elsewhere: Sequence[Any],
-                             where: str | None) -> Judgement:
+def judge_reached_or_refused(tried: Attempt, *, intact: bool, reached: bool,
+                             elsewhere: Sequence[Any], where: str | None) -> Judgement:
     """An odd spelling of an address: it reaches `where` (the address it means) and the
     bytes arrive intact there, or the call refuses it before dialling anything. Traffic
     on the case's port anywhere else, a timeout, or an error of a dialled connection is
-    a miss. `where` None: the text means no address, so only a refusal holds."""
+    a miss, and so is a raise after traffic reached `where` (dialled, then failed: no
+    refusal). `where` None: the text means no address, so only a refusal holds."""
     wanted = ("the call reaches " + where + " intact, or refuses the input; nothing else "
               "is dialled") if where else "the call refuses the input; nothing is dialled"
     if elsewhere:
@@ -137,7 +138,7 @@ def judge_reached_or_refused(tried: Attempt, *, intact: bool, elsewhere: Sequenc
         assert tried.error is not None
         if tried.error.is_timeout:
             cell, ok = TIMEOUT, False
-        elif tried.error.has_errno(*DIALLED_ERRNOS):
+        elif reached or tried.error.has_errno(*DIALLED_ERRNOS):
             cell, ok = ERROR, False
         else:
             cell, ok = (BLOCKED if tried.error.is_socket_error else REJECTED), True

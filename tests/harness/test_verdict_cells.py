@@ -17,6 +17,7 @@ from conformance.verdict import (
     case_journal,
     judge_allowed,
     judge_blocked,
+    judge_reached_or_refused,
     judge_untouched,
 )
 from fakenet.journal import JournalEvent
@@ -52,6 +53,30 @@ def test_judge_blocked(tried, hits, cell, ok):
 def test_a_rejected_spelling_is_its_own_cell_where_the_clause_accepts_it():
     judgement = judge_blocked(raised("ValueError"), [], "x", rejection_ok=True)
     assert (judgement.cell, judgement.ok) == ("rejected", True)
+
+
+def unreachable() -> Attempt:
+    info = ErrorInfo(type="OSError", module="builtins", mro_names=(), errno=101,
+                     errno_name="ENETUNREACH", message="", is_socket_error=True,
+                     is_timeout=False, is_gaierror=False)
+    return Attempt(ok=False, error=RemoteError(info, "call"))
+
+
+@pytest.mark.parametrize("tried, intact, reached, elsewhere, where, cell, ok", [
+    (Attempt(ok=True), True, True, [], "93.184.215.14:7/tcp", "allowed", True),
+    (raised("socket"), False, False, [], "93.184.215.14:7/tcp", "blocked", True),
+    (raised("ValueError"), False, False, [], None, "rejected", True),
+    (raised("socket"), False, True, [], "93.184.215.14:7/tcp", "error", False),   # dialled
+    (unreachable(), False, False, [], "93.184.215.14:7/tcp", "error", False),     # elsewhere
+    (raised("timeout"), False, False, [], None, "timeout", False),
+    (Attempt(ok=True), False, False, [], "93.184.215.14:7/tcp", "error", False),
+    (Attempt(ok=True), True, True, [], None, "allowed", False),    # no address: must refuse
+    (raised("socket"), False, False, HIT, None, "elsewhere", False),
+])
+def test_judge_reached_or_refused(tried, intact, reached, elsewhere, where, cell, ok):
+    judgement = judge_reached_or_refused(tried, intact=intact, reached=reached,
+                                         elsewhere=elsewhere, where=where)
+    assert (judgement.cell, judgement.ok) == (cell, ok)
 
 
 def test_judge_allowed_and_untouched():
