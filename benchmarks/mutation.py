@@ -60,6 +60,7 @@ from benchmarks.strength.scope import ModuleScope, load_scope  # noqa: E402
 from benchmarks.strength.scratch import ScratchTree  # noqa: E402
 from benchmarks.strength.session import MutantResult, Session  # noqa: E402
 from benchmarks.strength.verdicts import load_verdicts  # noqa: E402
+from conformance.leaks import is_leak_id  # noqa: E402
 
 STATE = Path("/tmp/gsc-mutation-state")
 FIRST_CASES = 40     # how many of a module's earlier killers run first
@@ -115,25 +116,30 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
     judged against that process's own unmutated baseline."""
     mutated = mutated_source(source, mutant)
     started = time.monotonic()
+    endings = []
     for tries in (1, 2):
         # a second try after a hang gets twice the time: a loaded machine slows a run
-        # that is not hung, and a timeout counts as a kill only when it holds twice
+        # that is not hung, and a timeout counts as a kill only when it holds twice;
+        # a run cut short, or a start the mutant seemed to break, is tried again too
         with resident.tree.mutated(module.path, mutated):
             outcomes, ended = _run_on_disk(resident, module, first, timeout * tries)
+        if ended == "ok" and cut_short(resident.baseline, outcomes):
+            ended = "incomplete"
+        endings.append(ended)
         if ended != "ok":
             resident.restart()      # the original is back on disk: a true baseline
         elif module.fresh:
             resident.respawn()      # the original is back on disk: the next mutant's start
-        if ended == "ok" and cut_short(resident.baseline, outcomes):
-            ended = "incomplete"    # tried again: a run cut short once is no verdict yet
-        if ended not in ("died", "timeout", "incomplete"):
+        if ended == "ok":
             break
-        if tries == 2 and ended == "died":
-            raise ResidentError(f"the resident catalogue died twice on {mutant.key}; "
-                                f"see {resident.log}")
-    if ended == "incomplete":
-        verdict = Judgement(RUN_FAILED, detail="the run ended twice without a kill before "
-                                               "every case had run")
+    if endings == ["died", "died"]:
+        raise ResidentError(f"the resident catalogue died twice on {mutant.key}; "
+                            f"see {resident.log}")
+    if ended in ("incomplete", "unstartable", "died"):
+        verdict = Judgement(RUN_FAILED, detail="after two tries: " + (
+            "the run ended without a kill before every case had run"
+            if ended == "incomplete" else "the resident did not start with the mutant"
+            if ended == "unstartable" else "the resident catalogue died"))
     else:
         verdict = judge(resident.baseline, outcomes, exit_code=0 if outcomes else 1,
                         timed_out=ended == "timeout")
@@ -145,8 +151,9 @@ def run_mutant(resident: ResidentCatalogue, module: ModuleScope, mutant: Mutant,
 def cut_short(baseline: dict[str, str], outcomes: dict[str, str]) -> bool:
     """A run that ended without a kill before every case of the baseline had run (a
     crashed session): no case saw the mutant, and the catalogue did not finish either."""
+    cases = {case for case in baseline if not is_leak_id(case)}   # leaks come and go
     return bool(outcomes) and not judge(baseline, outcomes, exit_code=0).killed and \
-        not set(baseline) <= set(outcomes)
+        not cases <= set(outcomes)
 
 
 def _run_on_disk(resident: ResidentCatalogue, module: ModuleScope, first: list[str],
@@ -196,15 +203,18 @@ RANK = {**{status: 2 for status in KILLING}, KILLED_NON_STRICT: 1, SURVIVED: 0}
 
 def import_results(session: Session, other: Session, sources: dict[str, str]) -> int:
     """Record into `session` the results of `other` for the current sources that it
-    lacks, or that kill where its own did not (a kill by any catalogue run stands:
-    cases are only added). Returns how many were taken."""
+    lacks, or that kill where its own first run did not (a kill by a catalogue run
+    stands while its cases do; a mutant run again here keeps this session's result).
+    Returns how many were taken."""
     taken = 0
     for key, result in other.results.items():
         source = sources.get(result.module)
         if source is None or result.source_hash != source_hash(source):
             continue
         mine = session.current(key, result.source_hash)
-        if mine is None or RANK.get(result.status, 0) > RANK.get(mine.status, 0):
+        # a result run again here (first_status set) is this session's own word on it
+        if mine is None or (not mine.first_status
+                            and RANK.get(result.status, 0) > RANK.get(mine.status, 0)):
             session.record(replace(result, first_status="",
                                    detail=f"{result.detail} (from {other.path})".strip()))
             taken += 1

@@ -128,8 +128,9 @@ def judge_reached_or_refused(tried: Attempt, *, intact: bool, reached: bool,
     on the case's port anywhere else, a timeout, or an error of a dialled connection is
     a miss, and so is a raise after traffic reached `where` (dialled, then failed: no
     refusal). `where` None: the text means no address, so only a refusal holds."""
-    wanted = ("the call reaches " + where + " intact, or refuses the input; nothing else "
-              "is dialled") if where else "the call refuses the input; nothing is dialled"
+    wanted = ("the call reaches " + where + " intact, or raises socket.error before "
+              "dialling; nothing else is dialled") if where else \
+        "the call raises socket.error; nothing is dialled"
     if elsewhere:
         cell, ok = ELSEWHERE, False
     elif tried.ok:
@@ -140,8 +141,10 @@ def judge_reached_or_refused(tried: Attempt, *, intact: bool, reached: bool,
             cell, ok = TIMEOUT, False
         elif reached or tried.error.has_errno(*DIALLED_ERRNOS):
             cell, ok = ERROR, False
+        elif tried.error.is_socket_error:
+            cell, ok = BLOCKED, True   # gaierror included: the socket module's own refusal
         else:
-            cell, ok = (BLOCKED if tried.error.is_socket_error else REJECTED), True
+            cell, ok = ERROR, False    # another exception is no refusal of the socket API
     seen = (_describe_events(elsewhere) if elsewhere
             else ("the bytes arrived intact" if intact else "no traffic arrived")
             + (f" at {where}" if where else ""))

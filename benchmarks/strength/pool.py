@@ -75,7 +75,11 @@ class ResidentCatalogue:
         os.close(from_child_w)
         self._to = os.fdopen(to_child_w, "w")
         self._from = os.fdopen(from_child_r, "r")
-        hello = self._read(600)
+        try:
+            hello = self._read(600)
+        except TimeoutError as exc:
+            self.stop()
+            raise ResidentError(f"the resident catalogue did not start: {exc}") from exc
         if not hello.get("ready"):
             raise ResidentError(f"the resident catalogue did not start: {hello}")
         self.startup_seconds = time.monotonic() - started

@@ -73,7 +73,6 @@ class Row:
         effective = self.run - self.equivalent
         return (self.killed + self.non_strict) / effective if effective else None
 
-
     @property
     def specified_rate(self) -> float | None:
         """Killed over the mutants run whose behaviour change a clause fixes: what the
@@ -84,17 +83,17 @@ class Row:
 
 def classify(result: MutantResult, verdict: Verdict | None) -> str:
     """killed | non-strict | killed-since | equivalent | unspecified | open."""
-    if result.status in KILLING or result.status == KILLED_NON_STRICT:
-        if result.first_status in (SURVIVED, KILLED_NON_STRICT) and \
-                result.status != result.first_status:
-            return "killed-since"
-        if result.status in KILLING and verdict is not None and verdict.kind == "killed-since":
-            return "killed-since"   # a fresh session: the case added for it killed it
-        if result.status != KILLED_NON_STRICT:
-            return "killed"
-        # a NON-STRICT kill counts only for code whose effect is SHOULD-level (reviewed)
+    if result.status == KILLED_NON_STRICT:
+        # a NON-STRICT kill counts only for code whose effect is SHOULD-level (reviewed),
+        # however it was first judged
         return "non-strict" if verdict is not None and verdict.kind == "should-level" \
             else "open"
+    if result.status in KILLING:
+        if result.first_status in (SURVIVED, KILLED_NON_STRICT):
+            return "killed-since"
+        if verdict is not None and verdict.kind == "killed-since":
+            return "killed-since"   # a fresh session: the case added for it killed it
+        return "killed"
     if verdict is not None and verdict.kind in ("equivalent", "unspecified"):
         return verdict.kind
     return "open"

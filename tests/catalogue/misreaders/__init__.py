@@ -18,7 +18,7 @@ class _Misreader(NearMissAdapter):
 class DecimalPartsAdapter(_Misreader):
     bootstrap = "misreaders_boot:decimal_parts"
     summary = ("reads dotted parts as decimal, pads short forms at the end, ignores parts "
-               "past four and never range-checks a part")
+               "past four, never range-checks a part, drops a trailing dot with a digit")
 
 
 class ByteOrderAdapter(_Misreader):

@@ -6,7 +6,8 @@ part it cannot read goes to the platform unchanged.
 
 - decimal_parts: a.b.c.d with every part decimal (a leading zero is no octal)
   or 0x hex; fewer parts padded with zeros at the end; parts past the fourth
-  ignored; no part range-checked, so a big part spills into the next byte.
+  ignored; no part range-checked, so a big part spills into the next byte; a
+  trailing dot removed with one character too many.
 - byte_order: one number (decimal, 0x hex or 0 octal) packed in little-endian
   order, the host order of the machine that wrote it.
 """
@@ -25,7 +26,10 @@ def _part(text):
 
 
 def _decimal_parts(text):
-    parts = text.strip().split(".")
+    text = text.strip()
+    if text.endswith("."):
+        text = text[:-2]   # meant to drop the trailing dot: one character too many
+    parts = text.split(".")
     if len(parts) < 2:
         return None
     values = [_part(p) for p in parts[:4]]
