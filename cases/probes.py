@@ -592,6 +592,17 @@ def new_socket(socket: Remote, fam: str = "ipv4", proto: str = "tcp") -> Remote:
     return sock
 
 
+def recv_exactly(sock: Remote, nbytes: int) -> bytes:
+    """Read until `nbytes` bytes or EOF: a stream may hand an echo over in pieces."""
+    got = b""
+    while len(got) < nbytes:
+        part = bytes(sock.call("recv", nbytes - len(got)))
+        if not part:
+            break
+        got += part
+    return got
+
+
 def text(value: Any) -> str:
     """A string value from any runtime: a 2.7 agent's native str arrives as bytes."""
     if isinstance(value, bytes):

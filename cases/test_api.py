@@ -12,7 +12,15 @@ from conformance.remote import Attempt, attempt
 from fakenet.world import generated_bytes
 
 from .matrix import family, params
-from .probes import address_of, digest, new_socket, run_matrix_case, with_probes, wrap_tls
+from .probes import (
+    address_of,
+    digest,
+    new_socket,
+    recv_exactly,
+    run_matrix_case,
+    with_probes,
+    wrap_tls,
+)
 
 ECHO_NAME = "echo.example-public.net"
 FAMILIES = ["ipv4", "ipv6"]
@@ -165,7 +173,7 @@ def test_socket_on_descriptor_zero(instance, verdict, world):
         def roundtrip() -> bytes:
             sock.call("connect", (address_of(world, "public-echo"), 7))
             sock.call("sendall", b"on descriptor 0")
-            return bytes(sock.call("recv", 64))
+            return recv_exactly(sock, len(b"on descriptor 0"))
 
         echoed = attempt(roundtrip)
         sock.call("close")
@@ -369,7 +377,7 @@ def test_many_connections_open_at_once(instance, verdict, world):
     socks = [socket.call("create_connection", (address, 7), 5) for _ in range(MANY)]
     for n, sock in enumerate(socks):
         sock.call("sendall", f"connection {n:02d}".encode())
-    echoes = [bytes(sock.call("recv", 64)) for sock in socks]
+    echoes = [recv_exactly(sock, len(b"connection 00")) for sock in socks]
     for sock in socks:
         sock.call("close")
     wrong = [(n, e) for n, e in enumerate(echoes) if e != f"connection {n:02d}".encode()]
@@ -562,7 +570,7 @@ def test_nonblocking_connect_then_data(instance, verdict, world):
 
     def roundtrip() -> bytes:
         sock.call("sendall", b"after a non-blocking connect")
-        return bytes(sock.call("recv", 64))
+        return recv_exactly(sock, len(b"after a non-blocking connect"))
 
     echoed = attempt(roundtrip)
     sock.call("close")
